@@ -1,0 +1,44 @@
+"""What every command shares: settings and the model store, and the pull progress display."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+from ..config import Settings
+from ..store.models import ModelStore
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def model_store(config: Settings | None = None) -> ModelStore:
+    return ModelStore((config or settings()).models_dir)
+
+
+class PullProgress:
+    """Renders Ollama-shaped progress events as rich progress bars on stderr."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), TimeRemainingColumn(), transient=False)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> PullProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        status = str(event.get("status", ""))
+        if "total" in event:
+            task = self.tasks.get(status)
+            if task is None:
+                task = self.tasks[status] = self.progress.add_task(status, total=event.get("total") or None)
+            self.progress.update(task, completed=event.get("completed", 0), total=event.get("total") or None)
+        else:
+            self.progress.console.print(status)

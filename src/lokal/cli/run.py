@@ -1,0 +1,254 @@
+"""`lokal run`: chat in the terminal, like `ollama run`; drives the engine in-process.
+
+With a PROMPT argument or piped stdin it answers once and exits, so it scripts well.
+Interactively: streamed answers, history (readline), multi-line input between triple quotes,
+and the slash commands in HELP. Ctrl-C stops an answer; Ctrl-D or /bye leaves.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..engine.generate import Done, LoadedModel
+from ..engine.loader import load_model
+from ..engine.prompt import Request
+from ..errors import LokalError, ModelNotFoundError, OptionsError
+from ..options import coerce_options
+from ..sources.pull import pull_model
+from ..sources.starters import is_starter
+from ..store.names import ModelName
+from .common import PullProgress, model_store, settings
+from .models import modelfile_for
+
+HELP = """Available commands:
+  /set system <text>            Set the system prompt
+  /set parameter <name> <value> Set a parameter (temperature, num_predict, seed, stop, ...)
+  /set verbose | /set quiet     Show or hide timings after each answer
+  /set format json | /set noformat
+  /show info|system|template|parameters|license|modelfile
+  /clear                        Forget the conversation
+  /bye                          Exit
+  /?, /help                     This help
+Use \"\"\" to begin and end a multi-line message."""
+
+
+def print_stats(done: Done, load_duration: float) -> None:
+    def rate(count: int, seconds: float) -> str:
+        return f"{count / seconds:.2f} tokens/s" if seconds > 0 else "n/a"
+
+    lines = [
+        ("total duration", f"{done.total_duration + load_duration:.3f}s"),
+        ("load duration", f"{load_duration * 1000:.2f}ms"),
+        ("prompt eval count", f"{done.prompt_eval_count} token(s)"),
+        ("prompt eval duration", f"{done.prompt_eval_duration * 1000:.2f}ms"),
+        ("prompt eval rate", rate(done.prompt_eval_count, done.prompt_eval_duration)),
+        ("eval count", f"{done.eval_count} token(s)"),
+        ("eval duration", f"{done.eval_duration * 1000:.2f}ms"),
+        ("eval rate", rate(done.eval_count, done.eval_duration)),
+    ]
+    for label, value in lines:
+        click.echo(f"{label + ':':<22}{value}", err=True)
+
+
+class ChatSession:
+    """A conversation with one loaded model."""
+
+    def __init__(self, loaded: LoadedModel, *, system: str | None, format_: str | None, verbose: bool) -> None:
+        self.loaded = loaded
+        self.system = system
+        self.format = format_
+        self.verbose = verbose
+        self.options: dict[str, Any] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.load_duration = loaded.runner.load_duration
+
+    def ask(self, text: str) -> str:
+        self.messages.append({"role": "user", "content": text})
+        request = Request(messages=list(self.messages), system=self.system, options=dict(self.options),
+                          format=self.format)
+        parts: list[str] = []
+        done: Done | None = None
+        stream = self.loaded.stream(request)
+        try:
+            for event in stream:
+                if isinstance(event, Done):
+                    done = event
+                else:
+                    parts.append(event.content)
+                    sys.stdout.write(event.content)
+                    sys.stdout.flush()
+        except KeyboardInterrupt:
+            stream.close()
+            sys.stdout.write("\n")
+        answer = "".join(parts)
+        sys.stdout.write("\n" if not answer.endswith("\n") else "")
+        sys.stdout.flush()
+        self.messages.append({"role": "assistant", "content": answer})
+        if done is not None and self.verbose:
+            print_stats(done, self.load_duration)
+        self.load_duration = 0.0
+        return answer
+
+    def command(self, line: str) -> bool:
+        """Handle a slash command; returns False when the session should end."""
+        words = line.split(maxsplit=3)
+        head = words[0].lower()
+        if head in ("/bye", "/exit"):
+            return False
+        if head in ("/?", "/help"):
+            click.echo(HELP)
+        elif head == "/clear":
+            self.messages.clear()
+            click.echo("Cleared session context")
+        elif head == "/set" and len(words) >= 2:
+            self._set(words[1].lower(), line.split(maxsplit=2)[2] if len(words) > 2 else "")
+        elif head == "/show" and len(words) >= 2:
+            self._show(words[1].lower())
+        else:
+            click.echo(f"Unknown command '{line.strip()}'. Type /? for help")
+        return True
+
+    def _set(self, what: str, rest: str) -> None:
+        if what == "system":
+            self.system = rest.strip().strip('"')
+            click.echo("Set system message.")
+        elif what == "parameter":
+            name, _, value = rest.strip().partition(" ")
+            try:
+                parsed: Any = json.loads(value)
+            except ValueError:
+                parsed = value
+            try:
+                cast, unknown = coerce_options({name: parsed})
+            except OptionsError as exc:
+                click.echo(str(exc))
+                return
+            if unknown:
+                click.echo(f"Unknown parameter '{name}'")
+                return
+            self.options.update(cast)
+            click.echo(f"Set parameter '{name}' to '{value}'")
+        elif what in ("verbose", "quiet"):
+            self.verbose = what == "verbose"
+            click.echo(f"Set '{what}' mode.")
+        elif what == "format":
+            self.format = rest.strip() or "json"
+            click.echo(f"Set format to '{self.format}' mode.")
+        elif what == "noformat":
+            self.format = None
+            click.echo("Disabled format.")
+        else:
+            click.echo(f"Unknown /set option '{what}'. Type /? for help")
+
+    def _show(self, what: str) -> None:
+        model = self.loaded.model
+        info = self.loaded.info
+        if what == "info":
+            for key, value in info.summary().items():
+                click.echo(f"  {key:<20}{value}")
+        elif what == "system":
+            click.echo(self.system or model.system or "No system message was specified for this model.")
+        elif what == "template":
+            from ..engine.prompt import choose_template
+
+            click.echo(choose_template(model, info).source)
+        elif what == "parameters":
+            click.echo(json.dumps({**model.parameters, **self.options}, indent=2))
+        elif what == "license":
+            click.echo("\n\n".join(model.licenses) or "No license was specified for this model.")
+        elif what == "modelfile":
+            click.echo(modelfile_for(model))
+        else:
+            click.echo(f"Unknown /show option '{what}'. Type /? for help")
+
+
+def _read_message() -> str | None:
+    """One user message from the terminal; None at end of input."""
+    try:
+        line = input(">>> ")
+    except EOFError:
+        return None
+    if not line.lstrip().startswith('"""'):
+        return line
+    first = line.lstrip()[3:]
+    if first.rstrip().endswith('"""'):
+        return first.rstrip()[:-3]
+    lines = [first]
+    while True:
+        try:
+            more = input("... ")
+        except EOFError:
+            return "\n".join(lines)
+        if more.rstrip().endswith('"""'):
+            lines.append(more.rstrip()[:-3])
+            return "\n".join(lines).strip("\n")
+        lines.append(more)
+
+
+def _enable_history(path: Path) -> None:
+    try:
+        import atexit
+        import readline
+    except ImportError:  # not every platform has readline
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+    atexit.register(readline.write_history_file, str(path))
+
+
+@click.command("run")
+@click.argument("model")
+@click.argument("prompt", nargs=-1)
+@click.option("--format", "format_", type=click.Choice(["json"]), help="Answer in JSON (enforced by grammar).")
+@click.option("--system", help="System prompt for this session.")
+@click.option("--verbose", is_flag=True, help="Print load time, prompt and eval rates after each answer.")
+def cmd_run(model: str, prompt: tuple[str, ...], format_: str | None, system: str | None, verbose: bool) -> None:
+    """Chat with a model; with PROMPT or piped input, answer once and exit."""
+    config = settings()
+    store = model_store(config)
+    name = ModelName.parse(model)
+    if not store.exists(name):
+        if not is_starter(name):
+            raise ModelNotFoundError(f"model '{name}' not found, try `lokal pull {name}`")
+        with PullProgress() as progress:
+            pull_model(store, name, config, progress)
+    stored = store.get(name)
+    if stored.remote:
+        raise LokalError(f"'{name}' is served by a remote engine; start `lokal serve` and use it through the API")
+    text = " ".join(prompt)
+    if not sys.stdin.isatty():
+        piped = sys.stdin.read()
+        text = f"{text}\n\n{piped}".strip() if text else piped.strip()
+    loaded = load_model(store, stored, config)
+    try:
+        session = ChatSession(loaded, system=system, format_=format_, verbose=verbose)
+        if text:
+            session.ask(text)
+            return
+        _enable_history(config.home / "history")
+        click.echo("Type /? for help, /bye to leave.", err=True)
+        while True:
+            try:
+                message = _read_message()
+            except KeyboardInterrupt:
+                click.echo("\nUse Ctrl + d or /bye to exit.")
+                continue
+            if message is None:
+                break
+            if not message.strip():
+                continue
+            if message.startswith("/") and not message.startswith("//"):
+                if not session.command(message):
+                    break
+                continue
+            session.ask(message)
+    finally:
+        loaded.close()

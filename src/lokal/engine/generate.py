@@ -1,0 +1,203 @@
+"""The one generation path: a loaded model turns a native `Request` into a stream of events.
+
+Every surface (CLI, Ollama API, OpenAI API, knowledge answers, batch) goes through `stream()`.
+The engine runs in a worker thread and hands chunks over a queue; closing the iterator (a client
+that went away, Ctrl-C) stops generation at the next token and frees the slot.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BadRequestError
+from ..store.gguf import GGUFInfo
+from ..store.models import Model
+from .prompt import Request, conversation, render_prompt
+from .runner import LlamaRunner
+from .sampling import format_schema, sampling_body
+from .tools import PREFIXES, call_schema, parse_tool_calls, tool_names, with_ids
+
+
+@dataclass
+class Delta:
+    """Generated text (and its logprobs) since the last event."""
+
+    content: str = ""
+    logprobs: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class Done:
+    """The end of a generation, with Ollama's counters (durations in seconds)."""
+
+    done_reason: str
+    content: str
+    prompt_eval_count: int = 0
+    prompt_eval_duration: float = 0.0
+    eval_count: int = 0
+    eval_duration: float = 0.0
+    load_duration: float = 0.0
+    total_duration: float = 0.0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    context: list[int] | None = None
+    truncated: bool = False
+
+
+Event = Delta | Done
+_END = object()
+
+
+class LoadedModel:
+    """A stored model with its engine runner."""
+
+    def __init__(self, model: Model, info: GGUFInfo, runner: LlamaRunner) -> None:
+        self.model = model
+        self.info = info
+        self.runner = runner
+        self.active = 0
+        self._active_lock = threading.Lock()
+
+    @property
+    def context_length(self) -> int:
+        return self.runner.n_ctx
+
+    def options(self, request: Request) -> dict[str, Any]:
+        return {**self.model.parameters, **request.options}
+
+    def prompt_for(self, request: Request) -> tuple[str, bool]:
+        """Render the prompt; with `truncate`, drop the oldest turns until it fits."""
+        messages = conversation(self.model, request)
+        text = render_prompt(self.model, self.info, request, messages)
+        if not request.truncate or request.raw:
+            return text, False
+        limit = self.context_length - max(1, int(self.options(request).get("num_predict", 0) or 0), 16)
+        truncated = False
+        while len(self.runner.tokenize(text)) > limit:
+            droppable = [i for i, m in enumerate(messages) if m.get("role") != "system"]
+            if len(droppable) <= 1:
+                break
+            messages.pop(droppable[0])
+            truncated = True
+            text = render_prompt(self.model, self.info, request, messages)
+        return text, truncated
+
+    def body(self, request: Request, prompt: str) -> dict[str, Any]:
+        options = self.options(request)
+        body: dict[str, Any] = {"prompt": prompt, **sampling_body(options)}
+        if request.context and request.prompt is not None and not request.messages:
+            body["prompt"] = [*request.context, *self.runner.tokenize(prompt, add_special=False)]
+        schema = format_schema(request.format)
+        choice = request.tool_choice
+        if request.tools and (choice == "required" or isinstance(choice, dict)):
+            only = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+            if only and only not in tool_names(request.tools):
+                raise BadRequestError(f"tool_choice names {only!r}, which is not among the tools")
+            schema = call_schema(request.tools, only)
+        if schema is not None:
+            body["json_schema"] = schema
+        if request.logprobs:
+            body["n_probs"] = max(1, request.top_logprobs)
+        return body
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        """Generate; yields Delta events then one Done. Closing the iterator cancels."""
+        started = time.perf_counter()
+        prompt, truncated = self.prompt_for(request)
+        body = self.body(request, prompt)
+        forced = "json_schema" in body and bool(request.tools) and request.format is None
+        watch_tools = bool(request.tools) and request.tool_choice != "none" and not forced
+        events: queue.Queue[Any] = queue.Queue()
+        cancel = threading.Event()
+        final: dict[str, Any] = {}
+
+        def on_chunk(chunk: dict[str, Any]) -> bool:
+            if cancel.is_set():
+                return True
+            choice = (chunk.get("choices") or [{}])[0]
+            text = choice.get("text") or ""
+            logprobs = (choice.get("logprobs") or {}).get("content") if request.logprobs else None
+            if text or logprobs:
+                events.put(Delta(text, logprobs))
+            if choice.get("finish_reason"):
+                final["reason"] = choice["finish_reason"]
+            if "usage" in chunk:
+                final["usage"] = chunk["usage"]
+                final["timings"] = chunk.get("timings", {})
+            return False
+
+        def work() -> None:
+            try:
+                self.runner.complete(body, on_chunk)
+            except Exception as exc:  # handed to the consumer, raised there
+                events.put(exc)
+            events.put(_END)
+
+        with self._active_lock:
+            self.active += 1
+        worker = threading.Thread(target=work, name="lokal-generate", daemon=True)
+        worker.start()
+        text_parts: list[str] = []
+        held: list[str] = []
+        holding = watch_tools
+        try:
+            while (item := events.get()) is not _END:
+                if isinstance(item, Exception):
+                    raise item
+                text_parts.append(item.content)
+                if forced:
+                    continue
+                if holding:
+                    held.append(item.content)
+                    seen = "".join(held).lstrip()
+                    if not seen or any(p.startswith(seen) or seen.startswith(p) for p in PREFIXES):
+                        continue
+                    holding = False
+                    item = Delta("".join(held), item.logprobs)
+                    held = []
+                yield item
+        finally:
+            cancel.set()
+            worker.join()
+            with self._active_lock:
+                self.active -= 1
+        content = "".join(text_parts)
+        calls: list[dict[str, Any]] = []
+        if forced:
+            content, calls = parse_tool_calls(content, request.tools or [])
+        elif watch_tools:
+            content, calls = parse_tool_calls(content, request.tools or [])
+            if holding and content:
+                yield Delta(content)
+        timings = final.get("timings", {})
+        usage = final.get("usage", {})
+        reason = "length" if final.get("reason") == "length" else "stop"
+        context = None
+        if request.want_context and not request.messages:
+            context = self.runner.tokenize(prompt + content, add_special=False)
+        yield Done(
+            done_reason=reason, content=content,
+            prompt_eval_count=int(usage.get("prompt_tokens", timings.get("prompt_n", 0))),
+            prompt_eval_duration=float(timings.get("prompt_ms", 0.0)) / 1000,
+            eval_count=int(timings.get("predicted_n", usage.get("completion_tokens", 0))),
+            eval_duration=float(timings.get("predicted_ms", 0.0)) / 1000,
+            total_duration=time.perf_counter() - started,
+            tool_calls=with_ids(calls), context=context, truncated=truncated,
+        )
+
+    def complete(self, request: Request) -> Done:
+        """Run to the end and return the final event."""
+        done: Done | None = None
+        for event in self.stream(request):
+            if isinstance(event, Done):
+                done = event
+        assert done is not None
+        return done
+
+    def close(self) -> None:
+        self.runner.close()
+

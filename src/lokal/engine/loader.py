@@ -1,0 +1,36 @@
+"""Load a stored model into the engine: verify its blobs, inspect its GGUF, size its context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Settings
+from ..errors import BadRequestError
+from ..options import coerce_options
+from ..store.gguf import read_gguf
+from ..store.models import Model, ModelStore
+from .generate import LoadedModel
+from .runner import LlamaRunner
+
+
+def context_for(model: Model, settings: Settings, options: dict[str, Any] | None = None) -> int:
+    """Context per slot: request `num_ctx`, else the Modelfile's, else the setting; capped by the model."""
+    merged = {**model.parameters, **(options or {})}
+    num_ctx = int(merged.get("num_ctx") or settings.context)
+    trained = int(model.config.get("context_length") or 0)
+    if num_ctx < 64:
+        raise BadRequestError(f"num_ctx must be at least 64, got {num_ctx}")
+    return min(num_ctx, trained) if trained else num_ctx
+
+
+def load_model(store: ModelStore, model: Model, settings: Settings, *, options: dict[str, Any] | None = None,
+               parallel: int = 1, embedding: bool = False) -> LoadedModel:
+    if model.model_path is None:
+        raise BadRequestError(f"model '{model.name}' has no GGUF weights to load")
+    store.verify(model)
+    info = read_gguf(model.model_path)
+    opts, _ = coerce_options({**model.parameters, **(options or {})})
+    threads = int(opts.get("num_thread") or settings.compute_threads())
+    runner = LlamaRunner(model.model_path, n_ctx=context_for(model, settings, options), parallel=parallel,
+                         threads=threads, embedding=embedding, debug=settings.debug)
+    return LoadedModel(model, info, runner)

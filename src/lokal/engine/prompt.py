@@ -1,0 +1,78 @@
+"""Prompt assembly: messages + system + Modelfile messages + tools → one prompt string.
+
+Template order: a per-request `template` (Ollama /api/generate), the Modelfile's TEMPLATE, the
+GGUF's own `tokenizer.chat_template`, a built-in one for the architecture. When the engine adds
+BOS itself, a BOS the template wrote at the start is dropped, so the model never sees two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BadRequestError
+from ..store.gguf import GGUFInfo
+from ..store.models import Model
+from .template import ChatTemplate, builtin_for
+
+
+@dataclass
+class Request:
+    """One native generation request; every API surface converts into this."""
+
+    messages: list[dict[str, Any]] | None = None  # chat
+    prompt: str | None = None  # generate
+    suffix: str | None = None
+    system: str | None = None
+    template: str | None = None
+    raw: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    format: str | dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None  # None/"auto", "none", "required", or {"type": "function", "function": {"name": …}}
+    logprobs: bool = False
+    top_logprobs: int = 0
+    truncate: bool = False
+    want_context: bool = False
+    context: list[int] | None = None
+
+
+def choose_template(model: Model, info: GGUFInfo | None, override: str | None = None) -> ChatTemplate:
+    source = override or model.template or (info.chat_template if info else None) \
+        or builtin_for(info.architecture if info else "")
+    return ChatTemplate(source)
+
+
+def conversation(model: Model, request: Request) -> list[dict[str, Any]]:
+    """The messages the template sees: Modelfile messages, a system prompt, then the request's."""
+    if request.messages is not None:
+        messages = [dict(m) for m in request.messages]
+    else:
+        messages = [{"role": "user", "content": request.prompt or ""}]
+    for m in messages:
+        if m.get("images"):
+            raise BadRequestError(f"model '{model.name}' does not support images: it is a text-only model")
+        if not isinstance(m.get("role"), str):
+            raise BadRequestError("every message needs a string role")
+    system = request.system if request.system is not None else model.system
+    has_system = any(m.get("role") == "system" for m in messages)
+    prefix = [dict(m) for m in model.messages]
+    if system and not has_system:
+        prefix.insert(0, {"role": "system", "content": system})
+    return prefix + messages
+
+
+def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
+                  messages: list[dict[str, Any]] | None = None) -> str:
+    """The exact text the engine will be given."""
+    if request.raw:
+        return request.prompt or ""
+    template = choose_template(model, info, request.template)
+    bos = info.token("bos") if info else ""
+    eos = info.token("eos") if info else ""
+    text = template.render(messages if messages is not None else conversation(model, request),
+                           tools=request.tools or None, bos_token=bos, eos_token=eos)
+    adds_bos = bool(info.get("tokenizer.ggml.add_bos_token", True)) if info else False
+    if adds_bos and bos and text.startswith(bos):
+        text = text[len(bos):]
+    return text

@@ -1,0 +1,45 @@
+"""Create a model from a `ModelSpec`: resolve its FROM, check its template, write the manifest.
+
+FROM may be a local `.gguf` path (relative to the Modelfile), a blob digest already uploaded
+(`sha256:…`, from /api/create `files`), a stored model name, or
+`openai+http(s)://host/v1 MODEL [KEY_ENV_VAR]` for a model served by a remote OpenAI-compatible engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..engine.template import check_template
+from ..errors import BadRequestError, ModelfileError
+from ..store.modelfile import ModelSpec
+from ..store.models import Model, ModelStore
+from ..store.names import ModelName
+
+REMOTE_SCHEMES = ("openai+http://", "openai+https://")
+
+
+def create_model(store: ModelStore, name: str, spec: ModelSpec, *, base_dir: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> Model:
+    target = ModelName.parse(name)
+    if spec.template is not None:
+        check_template(spec.template)
+    source = spec.from_.strip()
+    if source.startswith(REMOTE_SCHEMES):
+        url, remote_model, key_env = (source.split() + ["", ""])[:3]
+        if not remote_model:
+            raise ModelfileError("FROM openai+http(s)://HOST/v1 needs the remote model's name after the URL "
+                                 "(and optionally the environment variable holding its API key)")
+        remote = {"url": url.split("+", 1)[1].rstrip("/"), "model": remote_model, "api_key_env": key_env}
+        return store.create(target, spec, remote=remote)
+    if source.startswith(("sha256:", "sha256-")):
+        return store.create(target, spec, model_layer=store.model_layer_from_blob(source))
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if source.endswith(".gguf") or path.is_file():
+        if not path.is_file():
+            raise BadRequestError(f"FROM {source}: no such file {path}")
+        return store.create(target, spec, model_layer=store.import_gguf(path, progress))
+    base = store.get(ModelName.parse(source))
+    return store.create(target, spec, base=base)
