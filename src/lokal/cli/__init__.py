@@ -11,6 +11,7 @@ import click
 from ..errors import LokalError
 from .models import cmd_cp, cmd_create, cmd_list, cmd_pull, cmd_rm, cmd_show
 from .run import cmd_run
+from .serve import cmd_ps, cmd_serve, cmd_stop
 
 
 class LokalGroup(click.Group):
@@ -34,6 +35,6 @@ def main() -> None:
     """lokal: run language models on your own machine, behind the Ollama and OpenAI APIs."""
 
 
-for command in (cmd_run, cmd_pull, cmd_create, cmd_show, cmd_list, cmd_cp, cmd_rm):
+for command in (cmd_serve, cmd_run, cmd_pull, cmd_create, cmd_show, cmd_list, cmd_cp, cmd_rm, cmd_ps, cmd_stop):
     main.add_command(command)
 main.add_command(cmd_list, name="ls")

@@ -32,5 +32,6 @@ def load_model(store: ModelStore, model: Model, settings: Settings, *, options: 
     opts, _ = coerce_options({**model.parameters, **(options or {})})
     threads = int(opts.get("num_thread") or settings.compute_threads())
     runner = LlamaRunner(model.model_path, n_ctx=context_for(model, settings, options), parallel=parallel,
-                         threads=threads, embedding=embedding, debug=settings.debug)
+                         threads=threads, embedding=embedding, debug=settings.debug,
+                         pooling=None if info.arch_value("pooling_type") is not None else "mean")
     return LoadedModel(model, info, runner)

@@ -50,7 +50,7 @@ class LlamaRunner:
 
     def __init__(self, model_path: Path, *, n_ctx: int, parallel: int = 1, threads: int = 2,
                  threads_http: int = 1, poll: int | None = None, embedding: bool = False,
-                 debug: bool = False) -> None:
+                 pooling: str | None = None, debug: bool = False) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.parallel = parallel
@@ -72,6 +72,8 @@ class LlamaRunner:
         params.verbosity = 1 if debug else -1
         if embedding:
             params.n_batch = params.n_ubatch = max(512, n_ctx)
+            if pooling:  # generative models declare no pooling; the engine then refuses OpenAI embeddings
+                params.pooling_type = getattr(xllamacpp.llama_pooling_type, f"LLAMA_POOLING_TYPE_{pooling.upper()}")
         self._key = secrets.token_urlsafe(24)
         params.api_keys = [self._key]
         started = time.perf_counter()

@@ -58,28 +58,21 @@ class BlobStore:
             return []
         return [p.name.replace("-", ":", 1) for p in self.root.glob("sha256-*") if _DIGEST.match(p.name)]
 
+    def writer(self) -> BlobWriter:
+        """An incremental writer: feed chunks, then commit (verifying a digest) or abort."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return BlobWriter(self)
+
     def write_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> tuple[str, int]:
         """Store bytes from an iterable; returns (digest, size). Verifies `expected` when given."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        h = hashlib.sha256()
-        size = 0
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-", suffix=".partial")
+        writer = self.writer()
         try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    h.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            digest = f"sha256:{h.hexdigest()}"
-            if expected is not None and normalize_digest(expected) != digest:
-                raise IntegrityError(f"digest mismatch: expected {normalize_digest(expected)}, got {digest}")
-            os.replace(tmp, self.path(digest))
-            return digest, size
+            for chunk in chunks:
+                writer.write(chunk)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            writer.abort()
             raise
+        return writer.commit(expected)
 
     def write_bytes(self, data: bytes) -> tuple[str, int]:
         return self.write_stream([data])
@@ -117,3 +110,38 @@ class BlobStore:
 
     def remove(self, digest: str) -> None:
         self.path(digest).unlink(missing_ok=True)
+
+
+class BlobWriter:
+    """Writes one blob: a temp file hashed as it grows, renamed to its digest on commit."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+        self.hash = hashlib.sha256()
+        self.size = 0
+        fd, self.tmp = tempfile.mkstemp(dir=store.root, prefix=".incoming-", suffix=".partial")
+        self.file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.hash.update(chunk)
+        self.file.write(chunk)
+        self.size += len(chunk)
+
+    def commit(self, expected: str | None = None) -> tuple[str, int]:
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            digest = f"sha256:{self.hash.hexdigest()}"
+            if expected is not None and normalize_digest(expected) != digest:
+                raise IntegrityError(f"digest mismatch: expected {normalize_digest(expected)}, got {digest}")
+            os.replace(self.tmp, self.store.path(digest))
+            return digest, self.size
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        Path(self.tmp).unlink(missing_ok=True)

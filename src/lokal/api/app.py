@@ -1,0 +1,67 @@
+"""`create_app`: wiring only — state, middleware, routers and the error handlers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import PlainTextResponse
+from starlette.exceptions import HTTPException
+
+from .. import __version__
+from ..config import Settings
+from ..engine.scheduler import Scheduler
+from ..errors import LokalError
+from ..store.models import ModelStore
+from . import errors, ollama, ollama_models, openai
+from .metrics import Metrics
+from .security import SecurityMiddleware, cors_origin_regex, is_loopback
+from .state import Lokal
+
+log = logging.getLogger("lokal")
+
+
+def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> FastAPI:
+    store = ModelStore(settings.models_dir)
+    state = Lokal(settings, store, scheduler or Scheduler(store, settings), Metrics())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.scheduler.close()
+
+    app = FastAPI(title="lokal", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.lokal = state
+    for router in (ollama.router, ollama_models.router, openai.router):
+        app.include_router(router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        depth = sum(max(0, row["entry"].refs - row["entry"].parallel) for row in state.scheduler.loaded())
+        return PlainTextResponse(state.metrics.render(queue_depth=depth, loaded_models=len(state.scheduler.loaded())),
+                                 media_type="text/plain; version=0.0.4")
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        state.metrics.request(getattr(route, "path", "unmatched"), response.status_code)
+        if settings.debug:
+            log.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
+                     (time.perf_counter() - started) * 1000)
+        return response
+
+    for exc_type in (LokalError, HTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(exc_type, errors.handle)
+
+    app.add_middleware(CORSMiddleware, allow_origin_regex=cors_origin_regex(), allow_origins=list(settings.origins),
+                       allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(SecurityMiddleware, api_keys=settings.api_keys, loopback=is_loopback(settings.host[0]),
+                       max_body=settings.max_body)
+    return app

@@ -1,0 +1,151 @@
+"""The Ollama API's model management: pull, create, copy, delete, blobs."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Request as HTTPRequest
+from fastapi.responses import JSONResponse, Response
+
+from ..errors import BadRequestError, ModelNotFoundError
+from ..sources.create import create_model
+from ..sources.pull import pull_model
+from ..store.blobs import normalize_digest
+from ..store.modelfile import ModelSpec, parse_modelfile
+from ..store.names import ModelName
+from .ollama_schemas import CopyRequest, CreateRequest, ModelRequest, PullRequest
+from .state import Lokal, lokal, options_of
+from .streaming import respond
+
+router = APIRouter()
+_DONE = object()
+
+
+def progress_of(work: Any) -> Iterator[dict[str, Any]]:
+    """Run `work(emit)` in a thread and yield what it emits; its exception is raised here."""
+    events: queue.Queue[Any] = queue.Queue()
+
+    def run() -> None:
+        try:
+            work(events.put)
+        except BaseException as exc:
+            events.put(exc)
+        events.put(_DONE)
+
+    threading.Thread(target=run, name="lokal-progress", daemon=True).start()
+    while (item := events.get()) is not _DONE:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def last(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    return chunks[-1] if chunks else {"status": "success"}
+
+
+@router.post("/api/pull")
+async def pull(body: PullRequest, state: Lokal = Depends(lokal)) -> Response:
+    name = body.model or body.name
+    if not name:
+        raise BadRequestError("model is required")
+    ModelName.parse(name)
+    events = progress_of(lambda emit: pull_model(state.store, name, state.settings, emit))
+    return await respond("/api/pull", events, stream=body.stream, sse=False, merge=last)
+
+
+def spec_of(body: CreateRequest, state: Lokal) -> ModelSpec:
+    if body.quantize:
+        raise BadRequestError("quantize is not supported: quantize the GGUF with llama.cpp's llama-quantize")
+    if body.modelfile:
+        spec = parse_modelfile(body.modelfile)
+    else:
+        spec = ModelSpec()
+    if body.files:
+        ggufs = [digest for filename, digest in body.files.items() if filename.endswith(".gguf")]
+        if len(ggufs) != 1:
+            raise BadRequestError("files must hold exactly one .gguf (split GGUFs are not supported in create)")
+        if not state.store.blobs.has(normalize_digest(ggufs[0])):
+            raise BadRequestError(f"blob {ggufs[0]} was not uploaded: POST it to /api/blobs/{ggufs[0]} first")
+        spec.from_ = normalize_digest(ggufs[0])
+    elif body.from_:
+        spec.from_ = body.from_
+    if not spec.from_:
+        raise BadRequestError("create needs `from` (a model name) or `files` (an uploaded GGUF)")
+    if body.template is not None:
+        spec.template = body.template
+    if body.system is not None:
+        spec.system = body.system
+    if body.parameters:
+        spec.parameters.update(options_of(body.parameters))
+    if body.messages:
+        spec.messages = [{"role": str(m.get("role")), "content": str(m.get("content", ""))} for m in body.messages]
+    if body.license:
+        spec.licenses = [body.license] if isinstance(body.license, str) else list(body.license)
+    return spec
+
+
+@router.post("/api/create")
+async def create(body: CreateRequest, state: Lokal = Depends(lokal)) -> Response:
+    name = body.model or body.name
+    if not name:
+        raise BadRequestError("model is required")
+    spec = spec_of(body, state)
+
+    def work(emit: Any) -> None:
+        emit({"status": "parsing model"})
+        create_model(state.store, name, spec)
+        emit({"status": "writing manifest"})
+        emit({"status": "success"})
+
+    return await respond("/api/create", progress_of(work), stream=body.stream, sse=False, merge=last)
+
+
+@router.post("/api/copy")
+async def copy(body: CopyRequest, state: Lokal = Depends(lokal)) -> Response:
+    state.store.copy(body.source, body.destination)
+    return Response(status_code=200)
+
+
+@router.delete("/api/delete")
+async def delete(body: ModelRequest, state: Lokal = Depends(lokal)) -> Response:
+    name = body.model or body.name
+    if not name:
+        raise BadRequestError("model is required")
+    state.scheduler.stop(name)
+    state.store.remove(name)
+    return Response(status_code=200)
+
+
+@router.head("/api/blobs/{digest}")
+async def blob_exists(digest: str, state: Lokal = Depends(lokal)) -> Response:
+    if not state.store.blobs.has(normalize_digest(digest)):
+        raise ModelNotFoundError(f"blob {digest} not found")
+    return Response(status_code=200)
+
+
+@router.post("/api/blobs/{digest}")
+async def blob_upload(digest: str, request: HTTPRequest, state: Lokal = Depends(lokal)) -> Response:
+    expected = normalize_digest(digest)
+    if state.store.blobs.has(expected):
+        return Response(status_code=200)
+    writer = await to_thread.run_sync(state.store.blobs.writer)
+    try:
+        async for chunk in request.stream():
+            await to_thread.run_sync(writer.write, chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    await to_thread.run_sync(writer.commit, expected)
+    return Response(status_code=201)
+
+
+@router.get("/api/blobs/{digest}")
+async def blob_info(digest: str, state: Lokal = Depends(lokal)) -> JSONResponse:
+    expected = normalize_digest(digest)
+    if not state.store.blobs.has(expected):
+        raise ModelNotFoundError(f"blob {digest} not found")
+    return JSONResponse({"digest": expected, "size": state.store.blobs.size(expected)})

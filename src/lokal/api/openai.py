@@ -1,0 +1,78 @@
+"""The OpenAI API: an adapter over the native generation path (OpenAI → native → events → OpenAI)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
+
+from ..errors import BadRequestError
+from . import openai_convert as convert
+from .embeddings import embed_texts
+from .openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from .state import Lokal, keep_alive_of, lokal
+from .streaming import respond
+
+router = APIRouter(prefix="/v1")
+
+
+def _usage_wanted(body: ChatCompletionRequest | CompletionRequest) -> bool:
+    return not body.stream or bool(body.stream_options and body.stream_options.include_usage)
+
+
+@router.post("/chat/completions")
+async def chat_completions(body: ChatCompletionRequest, state: Lokal = Depends(lokal)) -> Response:
+    extras = body.model_extra or {}
+    if extras.get("knowledge") is not None:
+        raise BadRequestError("knowledge bases are not available in this lokal yet")
+    request = convert.chat_request(body)
+    events = state.events(body.model, request, keep_alive=keep_alive_of(extras.get("keep_alive")))
+    chunks = convert.chat_chunks(body.model, events, _usage_wanted(body))
+    return await respond("/v1/chat/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_chat)
+
+
+@router.post("/completions")
+async def completions(body: CompletionRequest, state: Lokal = Depends(lokal)) -> Response:
+    request = convert.completion_request(body)
+    events = state.events(body.model, request, keep_alive=keep_alive_of((body.model_extra or {}).get("keep_alive")))
+    chunks = convert.completion_chunks(body.model, events, _usage_wanted(body))
+    return await respond("/v1/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_completion)
+
+
+@router.post("/embeddings")
+async def embeddings(body: EmbeddingRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
+    if body.encoding_format not in ("float", "base64"):
+        raise BadRequestError("encoding_format must be float or base64")
+    inputs = [body.input] if isinstance(body.input, str) else list(body.input)
+    vectors, tokens, _ = await to_thread.run_sync(
+        lambda: embed_texts(state, body.model, inputs, truncate=True, keep_alive=None, dimensions=body.dimensions))
+
+    def encode(vector: list[float]) -> Any:
+        if body.encoding_format == "base64":
+            return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+        return vector
+
+    return JSONResponse({"object": "list", "model": body.model,
+                         "data": [{"object": "embedding", "index": i, "embedding": encode(v)}
+                                  for i, v in enumerate(vectors)],
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+def _model_object(name: str, created: int) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": created, "owned_by": "lokal"}
+
+
+@router.get("/models")
+async def models(state: Lokal = Depends(lokal)) -> JSONResponse:
+    return JSONResponse({"object": "list", "data": [_model_object(str(m.name), int(m.modified_at.timestamp()))
+                                                    for m in state.store.list()]})
+
+
+@router.get("/models/{name:path}")
+async def model(name: str, state: Lokal = Depends(lokal)) -> JSONResponse:
+    found = state.store.get(name)
+    return JSONResponse(_model_object(str(found.name), int(found.modified_at.timestamp())))

@@ -1,0 +1,192 @@
+"""Pure converters between OpenAI's wire format and lokal's native request and events (G5)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from ..engine.generate import Delta, Done, Event
+from ..engine.prompt import Request
+from ..errors import BadRequestError
+from ..options import OPTIONS, coerce_options
+from .openai_schemas import ChatCompletionRequest, CompletionRequest
+
+_SAMPLING = {"temperature": "temperature", "top_p": "top_p", "seed": "seed",
+             "presence_penalty": "presence_penalty", "frequency_penalty": "frequency_penalty"}
+
+
+def _options(body: ChatCompletionRequest | CompletionRequest, max_tokens: int | None) -> dict[str, Any]:
+    extras = dict(body.model_extra or {})
+    options: dict[str, Any] = dict(extras.pop("options", None) or {})
+    options.update({k: v for k, v in extras.items() if k in OPTIONS})  # Ollama options as body extras
+    for field, name in _SAMPLING.items():
+        value = getattr(body, field)
+        if value is not None:
+            options[name] = value
+    if body.stop is not None:
+        options["stop"] = [body.stop] if isinstance(body.stop, str) else body.stop
+    if max_tokens is not None:
+        options["num_predict"] = max_tokens
+    return coerce_options(options)[0]
+
+
+def _text(content: Any) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    parts = []
+    for part in content:
+        if part.get("type") == "text":
+            parts.append(part.get("text", ""))
+        elif part.get("type") in ("image_url", "input_image", "input_audio"):
+            raise BadRequestError("this model is text-only: image and audio parts are not supported")
+    return "".join(parts)
+
+
+def native_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for m in messages:
+        role = m.get("role")
+        if role == "developer":
+            role = "system"
+        message: dict[str, Any] = {"role": role, "content": _text(m.get("content"))}
+        if m.get("tool_calls"):
+            calls = []
+            for call in m["tool_calls"]:
+                fn = call.get("function", {})
+                args = fn.get("arguments") or "{}"
+                try:
+                    parsed = json.loads(args) if isinstance(args, str) else args
+                except ValueError:
+                    parsed = {}
+                calls.append({"id": call.get("id"), "function": {"name": fn.get("name"), "arguments": parsed}})
+            message["tool_calls"] = calls
+        if role == "tool" and m.get("name"):
+            message["tool_name"] = m["name"]
+        out.append(message)
+    return out
+
+
+def chat_request(body: ChatCompletionRequest) -> Request:
+    if body.n != 1:
+        raise BadRequestError("n must be 1")
+    format_: Any = None
+    rf = body.response_format or {}
+    if rf.get("type") == "json_object":
+        format_ = "json"
+    elif rf.get("type") == "json_schema":
+        schema = (rf.get("json_schema") or {}).get("schema")
+        if not isinstance(schema, dict):
+            raise BadRequestError("response_format.json_schema.schema must be a JSON schema object")
+        format_ = schema
+    extras = body.model_extra or {}
+    return Request(messages=native_messages(body.messages), tools=body.tools or None,
+                   tool_choice=body.tool_choice if body.tools else None, format=format_,
+                   options=_options(body, body.max_completion_tokens or body.max_tokens),
+                   logprobs=body.logprobs, top_logprobs=body.top_logprobs or 0,
+                   truncate=bool(extras.get("truncate", False)))
+
+
+def completion_request(body: CompletionRequest) -> Request:
+    if body.n != 1:
+        raise BadRequestError("n must be 1")
+    prompt = body.prompt
+    if isinstance(prompt, list):
+        if len(prompt) != 1 or not isinstance(prompt[0], str):
+            raise BadRequestError("prompt must be one string")
+        prompt = prompt[0]
+    return Request(prompt=prompt, raw=True, suffix=body.suffix, options=_options(body, body.max_tokens),
+                   logprobs=body.logprobs is not None, top_logprobs=body.logprobs or 0)
+
+
+def finish_reason(done: Done) -> str:
+    return "tool_calls" if done.tool_calls else done.done_reason
+
+
+def usage(done: Done) -> dict[str, int]:
+    return {"prompt_tokens": done.prompt_eval_count, "completion_tokens": done.eval_count,
+            "total_tokens": done.prompt_eval_count + done.eval_count}
+
+
+def openai_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"index": i, "id": c["id"], "type": "function",
+             "function": {"name": c["function"]["name"], "arguments": json.dumps(c["function"]["arguments"])}}
+            for i, c in enumerate(calls)]
+
+
+def _logprobs(entries: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    if not entries:
+        return None
+    return {"content": [{"token": e.get("token", ""), "logprob": e.get("logprob", 0.0), "bytes": e.get("bytes"),
+                         "top_logprobs": [{"token": t.get("token", ""), "logprob": t.get("logprob", 0.0),
+                                           "bytes": t.get("bytes")} for t in e.get("top_logprobs") or []]}
+                        for e in entries]}
+
+
+class Ids:
+    def __init__(self, prefix: str) -> None:
+        self.id = f"{prefix}-{uuid.uuid4().hex[:24]}"
+        self.created = int(time.time())
+
+
+def chat_chunks(model: str, events: Iterator[Event], include_usage: bool) -> Iterator[dict[str, Any]]:
+    ids = Ids("chatcmpl")
+    base = {"id": ids.id, "object": "chat.completion.chunk", "created": ids.created, "model": model,
+            "system_fingerprint": "lokal"}
+    first = True
+    for event in events:
+        if isinstance(event, Delta):
+            delta: dict[str, Any] = {"content": event.content}
+            if first:
+                delta["role"] = "assistant"
+                first = False
+            yield {**base, "choices": [{"index": 0, "delta": delta, "logprobs": _logprobs(event.logprobs),
+                                        "finish_reason": None}]}
+        else:
+            delta = {"role": "assistant"} if first else {}
+            if event.tool_calls:
+                delta["tool_calls"] = openai_tool_calls(event.tool_calls)
+            yield {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                        "finish_reason": finish_reason(event)}]}
+            if include_usage:
+                yield {**base, "choices": [], "usage": usage(event)}
+
+
+def merge_chat(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    final = next(c for c in reversed(chunks) if c["choices"])
+    calls = final["choices"][0]["delta"].get("tool_calls")
+    message: dict[str, Any] = {"role": "assistant", "content": content or (None if calls else "")}
+    if calls:
+        message["tool_calls"] = [{k: v for k, v in call.items() if k != "index"} for call in calls]
+    logprobs = [lp for c in chunks if c["choices"] for lp in (c["choices"][0].get("logprobs") or {}).get("content", [])]
+    return {"id": final["id"], "object": "chat.completion", "created": final["created"], "model": final["model"],
+            "system_fingerprint": "lokal",
+            "choices": [{"index": 0, "message": message, "logprobs": {"content": logprobs} if logprobs else None,
+                         "finish_reason": final["choices"][0]["finish_reason"]}],
+            "usage": chunks[-1].get("usage")}
+
+
+def completion_chunks(model: str, events: Iterator[Event], include_usage: bool) -> Iterator[dict[str, Any]]:
+    ids = Ids("cmpl")
+    base = {"id": ids.id, "object": "text_completion", "created": ids.created, "model": model,
+            "system_fingerprint": "lokal"}
+    for event in events:
+        if isinstance(event, Delta):
+            yield {**base, "choices": [{"index": 0, "text": event.content, "logprobs": None, "finish_reason": None}]}
+        else:
+            yield {**base, "choices": [{"index": 0, "text": "", "logprobs": None,
+                                        "finish_reason": event.done_reason}]}
+            if include_usage:
+                yield {**base, "choices": [], "usage": usage(event)}
+
+
+def merge_completion(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    final = next(c for c in reversed(chunks) if c["choices"])
+    text = "".join(c["choices"][0]["text"] for c in chunks if c["choices"])
+    return {**{k: final[k] for k in ("id", "object", "created", "model", "system_fingerprint")},
+            "choices": [{"index": 0, "text": text, "logprobs": None,
+                         "finish_reason": final["choices"][0]["finish_reason"]}],
+            "usage": chunks[-1].get("usage")}

@@ -1,0 +1,66 @@
+"""What every route shares, and the one native generation path both API surfaces call (G5)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request as HTTPRequest
+
+from ..config import Settings, parse_duration
+from ..engine.generate import Done, Event
+from ..engine.prompt import Request
+from ..engine.scheduler import Scheduler
+from ..errors import BadRequestError
+from ..options import coerce_options
+from ..store.models import ModelStore
+from .metrics import Metrics
+
+
+@dataclass
+class Lokal:
+    settings: Settings
+    store: ModelStore
+    scheduler: Scheduler
+    metrics: Metrics
+
+    def events(self, name: str, request: Request, *, keep_alive: float | None) -> Iterator[Event]:
+        """Acquire the model (loading it if needed) and stream its events; runs in a worker thread."""
+        started = time.perf_counter()
+        entry = self.scheduler.acquire(name, options=request.options, keep_alive=keep_alive)
+        load = time.perf_counter() - started
+        if load > 0.05:
+            self.metrics.load(load)
+        self.metrics.active += 1
+        try:
+            assert entry.served is not None
+            for event in entry.served.stream(request):
+                if isinstance(event, Done):
+                    event.load_duration = load
+                    event.total_duration += load
+                    self.metrics.generation(event.prompt_eval_count, event.eval_count, event.eval_duration)
+                yield event
+        finally:
+            self.metrics.active -= 1
+            self.scheduler.release(entry)
+
+
+def lokal(request: HTTPRequest) -> Lokal:
+    return request.app.state.lokal  # type: ignore[no-any-return]
+
+
+def keep_alive_of(value: Any) -> float | None:
+    """Seconds from a request's keep_alive (number of seconds or a duration string); None if absent."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise BadRequestError(f"keep_alive {value!r} is not a duration (use seconds or e.g. \"5m\")") from None
+
+
+def options_of(value: Any) -> dict[str, Any]:
+    options, _unknown = coerce_options(value)  # Ollama ignores unknown options too
+    return options
