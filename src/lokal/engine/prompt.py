@@ -7,6 +7,7 @@ BOS itself, a BOS the template wrote at the start is dropped, so the model never
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,22 @@ def conversation(model: Model, request: Request) -> list[dict[str, Any]]:
     return prefix + messages
 
 
+TOOLS_INSTRUCTION = (
+    "You can call these tools:\n{tools}\n\nTo call a tool, answer with nothing but\n"
+    '<tool_call>{{"name": "<tool name>", "arguments": {{<arguments as JSON>}}}}</tool_call>'
+)
+
+
+def with_tool_instructions(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For templates that ignore `tools`: describe them in the system message instead."""
+    text = TOOLS_INSTRUCTION.format(tools="\n".join(json.dumps(t.get("function", t)) for t in tools))
+    if messages and messages[0].get("role") == "system":
+        first = dict(messages[0])
+        first["content"] = f"{first.get('content') or ''}\n\n{text}".strip()
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
+
+
 def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
                   messages: list[dict[str, Any]] | None = None) -> str:
     """The exact text the engine will be given."""
@@ -70,8 +87,10 @@ def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
     template = choose_template(model, info, request.template)
     bos = info.token("bos") if info else ""
     eos = info.token("eos") if info else ""
-    text = template.render(messages if messages is not None else conversation(model, request),
-                           tools=request.tools or None, bos_token=bos, eos_token=eos)
+    turns = messages if messages is not None else conversation(model, request)
+    if request.tools and request.tool_choice != "none" and "tools" not in template.source:
+        turns = with_tool_instructions(turns, request.tools)
+    text = template.render(turns, tools=request.tools or None, bos_token=bos, eos_token=eos)
     adds_bos = bool(info.get("tokenizer.ggml.add_bos_token", True)) if info else False
     if adds_bos and bos and text.startswith(bos):
         text = text[len(bos):]
