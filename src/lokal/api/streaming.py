@@ -9,11 +9,12 @@ generation and frees the engine slot.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from anyio import CancelScope, to_thread
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from .errors import error_body, message_of, status_of
@@ -21,22 +22,53 @@ from .errors import error_body, message_of, status_of
 _END = object()
 
 
-def _next(gen: Iterator[Any]) -> Any:
-    return next(gen, _END)
-
-
 class ThreadedStream:
-    """A sync generator consumed from async code, one item per worker-thread hop."""
+    """A sync generator run by its own producer thread, consumed from async code.
+
+    Items reach the event loop through `call_soon_threadsafe` (no worker-pool hop per token).
+    `close()` asks the producer to stop; it closes the generator in its own thread — the only
+    thread allowed to — at the next item, which cancels generation and frees the engine slot.
+    """
 
     def __init__(self, gen: Iterator[Any]) -> None:
         self.gen = gen
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._produce, name="lokal-stream", daemon=True)
+        self.thread.start()
+
+    def _put(self, item: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the event loop is gone (server shutting down)
+            self.stopping.set()
+
+    def _produce(self) -> None:
+        try:
+            for item in self.gen:
+                self._put(item)
+                if self.stopping.is_set():
+                    break
+        except BaseException as exc:
+            self._put(_Failure(exc))
+        finally:
+            self.gen.close()  # type: ignore[attr-defined]
+            self._put(_END)
 
     async def next(self) -> Any:
-        return await to_thread.run_sync(_next, self.gen)
+        item = await self.queue.get()
+        if isinstance(item, _Failure):
+            raise item.exc
+        return item
 
     async def close(self) -> None:
-        with CancelScope(shield=True):  # runs even when the client's disconnect cancelled us
-            await to_thread.run_sync(self.gen.close)  # type: ignore[attr-defined]
+        self.stopping.set()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
 
 
 async def collect(gen: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
