@@ -128,6 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("package_index", "LOKAL_PACKAGE_INDEX", "", str,
             "Package index for starter models; empty follows pip's own configuration (PIP_INDEX_URL, pip.conf).",
             "a URL"),
+    Setting("max_bandwidth", "LOKAL_MAX_BANDWIDTH", "0", int,
+            "Download speed limit for pulls in bytes per second; 0 is unlimited (`lokal pull --max-bandwidth`).",
+            "an integer"),
     Setting("debug", "LOKAL_DEBUG", "0", _bool,
             "Verbose engine logs and tracebacks.", "a boolean"),
 )
@@ -150,6 +153,7 @@ class Settings:
     origins: tuple[str, ...] = ()
     max_body: int = 100 * 1024 * 1024
     package_index: str = ""
+    max_bandwidth: int = 0
     debug: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

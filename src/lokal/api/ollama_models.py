@@ -53,7 +53,7 @@ async def pull(body: PullRequest, state: Lokal = Depends(lokal)) -> Response:
     if not name:
         raise BadRequestError("model is required")
     ModelName.parse(name)
-    events = progress_of(lambda emit: pull_model(state.store, name, state.settings, emit))
+    events = progress_of(lambda emit: pull_model(state.store, name, state.settings, emit, insecure=body.insecure))
     return await respond("/api/pull", events, stream=body.stream, sse=False, merge=last)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import LokalError
-from .models import cmd_cp, cmd_create, cmd_list, cmd_pull, cmd_rm, cmd_show
+from .models import cmd_cp, cmd_create, cmd_export, cmd_import, cmd_list, cmd_pull, cmd_rm, cmd_show
 from .run import cmd_run
 from .serve import cmd_ps, cmd_serve, cmd_stop
 
@@ -35,6 +35,7 @@ def main() -> None:
     """lokal: run language models on your own machine, behind the Ollama and OpenAI APIs."""
 
 
-for command in (cmd_serve, cmd_run, cmd_pull, cmd_create, cmd_show, cmd_list, cmd_cp, cmd_rm, cmd_ps, cmd_stop):
+for command in (cmd_serve, cmd_run, cmd_pull, cmd_create, cmd_show, cmd_list, cmd_cp, cmd_rm, cmd_ps, cmd_stop,
+                cmd_export, cmd_import):
     main.add_command(command)
 main.add_command(cmd_list, name="ls")

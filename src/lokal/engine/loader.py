@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..config import Settings
 from ..errors import BadRequestError
 from ..options import coerce_options
 from ..store.gguf import read_gguf
+from ..store.manifests import MODEL
 from ..store.models import Model, ModelStore
 from .generate import LoadedModel
 from .runner import LlamaRunner
@@ -23,6 +25,22 @@ def context_for(model: Model, settings: Settings, options: dict[str, Any] | None
     return min(num_ctx, trained) if trained else num_ctx
 
 
+def weights_path(store: ModelStore, model: Model) -> Path:
+    """The path to give the engine: the GGUF, or for a split GGUF the first of its parts linked
+    side by side under the `-0000i-of-0000N` names llama.cpp looks for."""
+    layers = [layer for layer in model.manifest.layers if layer.media_type == MODEL]
+    assert model.model_path is not None
+    if len(layers) < 2:
+        return model.model_path
+    folder = store.root / "splits" / layers[0].digest.split(":")[1][:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, layer in enumerate(layers, 1):
+        link = folder / f"model-{i:05d}-of-{len(layers):05d}.gguf"
+        if not link.exists():
+            link.symlink_to(store.blobs.path(layer.digest))
+    return folder / f"model-00001-of-{len(layers):05d}.gguf"
+
+
 def load_model(store: ModelStore, model: Model, settings: Settings, *, options: dict[str, Any] | None = None,
                parallel: int = 1, embedding: bool = False) -> LoadedModel:
     if model.model_path is None:
@@ -31,7 +49,7 @@ def load_model(store: ModelStore, model: Model, settings: Settings, *, options: 
     info = read_gguf(model.model_path)
     opts, _ = coerce_options({**model.parameters, **(options or {})})
     threads = int(opts.get("num_thread") or settings.compute_threads())
-    runner = LlamaRunner(model.model_path, n_ctx=context_for(model, settings, options), parallel=parallel,
+    runner = LlamaRunner(weights_path(store, model), n_ctx=context_for(model, settings, options), parallel=parallel,
                          threads=threads, embedding=embedding, debug=settings.debug,
                          pooling=None if info.arch_value("pooling_type") is not None else "mean")
     return LoadedModel(model, info, runner)
