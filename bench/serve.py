@@ -17,7 +17,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,9 @@ from lokal.config import Settings  # noqa: E402
 from lokal.engine.runner import LlamaRunner  # noqa: E402
 from lokal.engine.sampling import sampling_body  # noqa: E402
 from lokal.store.models import ModelStore  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from common import concurrent  # noqa: E402
 
 PROMPT = "<|im_start|>user\nWrite a long story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n"
 
@@ -51,18 +53,6 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], path: str) -> None:
         except httpx.HTTPError:
             time.sleep(0.3)
     raise SystemExit(f"server at {url} did not start")
-
-
-def concurrent(fn, clients: int) -> float:
-    """Aggregate tok/s of `clients` simultaneous calls of fn() -> tokens."""
-    counts: list[int] = []
-    started = time.perf_counter()
-    threads = [threading.Thread(target=lambda: counts.append(fn())) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
 
 
 def main() -> None:

@@ -15,8 +15,6 @@ import argparse
 import os
 import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -25,23 +23,15 @@ from lokal.config import Settings  # noqa: E402
 from lokal.engine.runner import LlamaRunner  # noqa: E402
 from lokal.store.models import ModelStore  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import concurrent  # noqa: E402
+
 PROMPT = "<|im_start|>user\nWrite a long story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n"
 
 
 def measure(runner: LlamaRunner, tokens: int, clients: int) -> float:
     body = {"prompt": PROMPT, "n_predict": tokens, "temperature": 0, "ignore_eos": True, "cache_prompt": False}
-    counts: list[int] = []
-
-    def one() -> None:
-        counts.append(int(runner.complete_once(body)["usage"]["completion_tokens"]))
-
-    started = time.perf_counter()
-    workers = [threading.Thread(target=one) for _ in range(clients)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return concurrent(lambda: int(runner.complete_once(body)["usage"]["completion_tokens"]), clients)
 
 
 def main() -> None:

@@ -212,7 +212,6 @@ def capabilities(model: Model) -> list[str]:
 
 @router.post("/api/show")
 async def show(body: ModelRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
-    from ..cli.models import modelfile_for
     from ..engine.prompt import choose_template
 
     model = state.store.get(body.model or body.name or "")
@@ -230,7 +229,7 @@ async def show(body: ModelRequest, state: Lokal = Depends(lokal)) -> JSONRespons
                            for k, values in model.parameters.items()
                            for v in (values if isinstance(values, list) else [values]))
     return JSONResponse({
-        "license": "\n\n".join(model.licenses), "modelfile": modelfile_for(model), "parameters": parameters,
+        "license": "\n\n".join(model.licenses), "modelfile": model.modelfile(), "parameters": parameters,
         "template": template, "system": model.system or "", "details": model.details(), "model_info": model_info,
         "capabilities": capabilities(model), "modified_at": model.modified_at.isoformat(),
     })

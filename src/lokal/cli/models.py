@@ -12,8 +12,7 @@ from ..errors import ModelfileError
 from ..sources.archive import export_model, import_model
 from ..sources.create import create_model
 from ..sources.pull import pull_model
-from ..store.modelfile import parse_modelfile, render_modelfile
-from ..store.models import Model
+from ..store.modelfile import parse_modelfile
 from ..store.names import ModelName
 from .common import PullProgress, model_store, settings
 
@@ -73,13 +72,6 @@ def cmd_create(name: str, modelfile: Path) -> None:
     click.echo(f"created {model.name}")
 
 
-def modelfile_for(model: Model) -> str:
-    spec = model.to_spec()
-    if model.remote:
-        spec.from_ = f"openai+{model.remote['url']} {model.remote['model']} {model.remote.get('api_key_env', '')}".strip()
-    return render_modelfile(str(model.name), spec)
-
-
 @click.command("show")
 @click.argument("name")
 @click.option("--modelfile", "what", flag_value="modelfile", help="Show the Modelfile.")
@@ -100,10 +92,10 @@ def cmd_show(name: str, what: str | None, as_json: bool) -> None:
         click.echo(json.dumps({"name": str(model.name), "details": model.details(),
                                "model_info": info.summary() if info else {}, "parameters": model.parameters,
                                "template": template, "system": model.system, "license": model.licenses,
-                               "modelfile": modelfile_for(model)}, indent=2))
+                               "modelfile": model.modelfile()}, indent=2))
         return
     if what == "modelfile":
-        click.echo(modelfile_for(model), nl=False)
+        click.echo(model.modelfile(), nl=False)
     elif what == "template":
         click.echo(template)
     elif what == "parameters":

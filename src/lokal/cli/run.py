@@ -23,7 +23,6 @@ from ..sources.pull import pull_model
 from ..sources.starters import is_starter
 from ..store.names import ModelName
 from .common import PullProgress, model_store, settings
-from .models import modelfile_for
 
 HELP = """Available commands:
   /set system <text>            Set the system prompt
@@ -162,7 +161,7 @@ class ChatSession:
         elif what == "license":
             click.echo("\n\n".join(model.licenses) or "No license was specified for this model.")
         elif what == "modelfile":
-            click.echo(modelfile_for(model))
+            click.echo(model.modelfile())
         else:
             click.echo(f"Unknown /show option '{what}'. Type /? for help")
 

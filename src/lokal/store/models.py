@@ -24,7 +24,7 @@ from . import manifests as mt
 from .blobs import BlobStore, normalize_digest
 from .gguf import GGUFInfo, read_gguf
 from .manifests import Layer, Manifest, ManifestStore
-from .modelfile import ModelSpec
+from .modelfile import ModelSpec, render_modelfile
 from .names import ModelName
 
 
@@ -52,6 +52,13 @@ class Model:
     def to_spec(self) -> ModelSpec:
         return ModelSpec(from_=str(self.model_path or ""), parameters=dict(self.parameters), template=self.template,
                          system=self.system, messages=list(self.messages), licenses=list(self.licenses))
+
+    def modelfile(self) -> str:
+        """The Modelfile that recreates this model (remote aliases keep their FROM line)."""
+        spec = self.to_spec()
+        if self.remote:
+            spec.from_ = f"openai+{self.remote['url']} {self.remote['model']} {self.remote.get('api_key_env', '')}".strip()
+        return render_modelfile(str(self.name), spec)
 
     def details(self) -> dict[str, Any]:
         """Ollama's `details` object."""

@@ -1,0 +1,19 @@
+"""Shared by the benchmarks: run one call from several clients at once and measure throughput."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+def concurrent(call: Callable[[], int], clients: int) -> float:
+    """Aggregate tokens per second of `clients` simultaneous calls; each call returns its token count."""
+    counts: list[int] = []
+    started = time.perf_counter()
+    threads = [threading.Thread(target=lambda: counts.append(call())) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started)
