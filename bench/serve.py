@@ -7,6 +7,11 @@
 The same raw prompt and sampling settings (temperature 0) go to every path, so each produces the
 same tokens; tok/s = generated tokens ÷ wall time per request as a client sees it (prompt included).
 The peer runs with the same context and threads; with no `--peer-python` its row is skipped.
+Build the peer in its own venv for the CPU at hand (a build for AVX-512 dies with "Illegal
+instruction" on AVX2-only machines):
+
+    python3 -m venv /tmp/peer && CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON \
+        -DGGML_F16C=ON -DGGML_AVX512=OFF" /tmp/peer/bin/pip install "llama-cpp-python[server]"
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from lokal.sources.pull import pull_model
 from lokal.store.models import Model, ModelStore
 from lokal.store.names import ModelName
 
-from .helpers import PackageIndex
+from .helpers import LiveServer, PackageIndex, link_store
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "tests"
@@ -103,3 +103,12 @@ def loaded(starter_home: Path, smollm2: Model) -> Iterator[LoadedModel]:
     model = load_model(ModelStore(starter_home / "models"), smollm2, settings, parallel=2)
     yield model
     model.close()
+
+
+@pytest.fixture(scope="session")
+def server(starter_home: Path, package_index, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One shared server for the API tests (state changes stay under names the tests own)."""
+    home = tmp_path_factory.mktemp("server-home")
+    link_store(starter_home, home)
+    with LiveServer(home, LOKAL_PACKAGE_INDEX=package_index.url) as live:
+        yield live

@@ -6,7 +6,7 @@ import httpx
 import ollama
 import openai
 
-from .conftest import LiveServer, link_store
+from ..helpers import LiveServer, link_store
 
 FRANCE = [{"role": "user", "content": "What is the capital of France?"}]
 

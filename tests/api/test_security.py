@@ -7,7 +7,7 @@ import httpx
 import openai
 import pytest
 
-from .conftest import LiveServer, free_port, link_store
+from ..helpers import LiveServer, free_port, link_store
 
 
 @pytest.fixture(scope="module")
