@@ -30,3 +30,21 @@ def test_raise_exception_is_a_template_error():
 def test_builtin_templates_render_a_conversation(name):
     text = check_template(BUILTIN[name]).render([{"role": "user", "content": "Hi there"}])
     assert "Hi there" in text
+
+
+def test_tool_calls_are_read_in_the_shapes_models_write():
+    from lokal.engine.tools import parse_tool_calls
+
+    tools = [{"type": "function", "function": {"name": "get_weather"}}]
+    shapes = [
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call>',
+        '[TOOL_CALLS] [{"name": "get_weather", "arguments": {"city": "Oslo"}}]',
+        '{"name": "get_weather", "parameters": {"city": "Oslo"}}',
+        '```json\n{\n  "name": "get_weather",\n  "arguments": {"city": "Oslo"}\n}\n```',
+    ]
+    for text in shapes:
+        content, calls = parse_tool_calls(text, tools)
+        assert calls == [{"name": "get_weather", "arguments": {"city": "Oslo"}}], text
+        assert content == ""
+    assert parse_tool_calls('{"name": "rm_rf", "arguments": {}}', tools)[1] == []  # only offered tools
+    assert parse_tool_calls("```python\nprint(1)\n```", tools) == ("```python\nprint(1)\n```", [])

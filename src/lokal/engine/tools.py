@@ -5,6 +5,7 @@ for a tool the request offered:
     <tool_call>{"name": …, "arguments": {…}}</tool_call>      Qwen2.5, Hermes, SmolLM2
     [TOOL_CALLS] [{"name": …, "arguments": {…}}]             Mistral
     {"name": …, "parameters"|"arguments": {…}}               Llama 3.x, and plain JSON
+    ```json {"name": …, "arguments": {…}} ```              Qwen2.5-Coder (seen here)
 When a call is required (`tool_choice: "required"` or a named function) lokal does not trust the
 model to comply: it constrains sampling with a JSON schema whose only outputs are valid calls.
 """
@@ -17,7 +18,8 @@ import uuid
 from typing import Any
 
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
-PREFIXES = ("<tool_call>", "[TOOL_CALLS]", "{", "[")
+_FENCED = re.compile(r"^```(?:json)?\s*\n(.*?)\n?```\s*$", re.S)
+PREFIXES = ("<tool_call>", "[TOOL_CALLS]", "{", "[", "```json\n{", "```\n{")
 
 
 def tool_names(tools: list[dict[str, Any]]) -> list[str]:
@@ -74,6 +76,8 @@ def parse_tool_calls(text: str, tools: list[dict[str, Any]]) -> tuple[str, list[
         if calls:
             return _TAGGED.sub("", text).strip(), calls
     stripped = text.strip()
+    if fenced := _FENCED.match(stripped):
+        stripped = fenced.group(1).strip()
     if stripped.startswith("[TOOL_CALLS]"):
         stripped = stripped[len("[TOOL_CALLS]"):].strip()
     if stripped[:1] in ("{", "["):
