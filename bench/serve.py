@@ -75,65 +75,71 @@ def main() -> None:
     body = {"prompt": PROMPT, **sampling_body(options)}
     median = statistics.median
 
-    # 1. the engine, called directly (4 slots, as the server loads it)
-    runner = LlamaRunner(model.model_path, n_ctx=n_ctx, parallel=4, threads=threads)
-    direct_once = lambda: int(runner.complete_once(body)["usage"]["completion_tokens"])  # noqa: E731
-    direct_once()
-    direct = median(concurrent(direct_once, 1) for _ in range(args.runs))
-    runner.close()
-
-    # 2. through lokal serve
-    port = free_port()
-    env = {**os.environ, "LOKAL_HOME": str(home), "LOKAL_HOST": f"127.0.0.1:{port}", "LOKAL_CONTEXT": str(n_ctx),
-           "LOKAL_NUM_PARALLEL": "4"}
-    proc = subprocess.Popen([sys.executable, "-m", "lokal", "serve"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_up(url, proc, "/health")
+        # 1. the engine, called directly and streaming token by token like the API (4 slots, as the server loads it)
+        runner = LlamaRunner(model.model_path, n_ctx=n_ctx, parallel=4, threads=threads)
+
+        def direct_once() -> int:
+            usage: dict[str, int] = {}
+            runner.complete(body, lambda chunk: bool(usage.update(chunk.get("usage") or {})))
+            return int(usage["completion_tokens"])
+
+        # 2. through lokal serve
+        port = free_port()
+        env = {**os.environ, "LOKAL_HOME": str(home), "LOKAL_HOST": f"127.0.0.1:{port}",
+               "LOKAL_CONTEXT": str(n_ctx), "LOKAL_NUM_PARALLEL": "4"}
+        procs.append(subprocess.Popen([sys.executable, "-m", "lokal", "serve", "--model", args.model], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        lokal_url = f"http://127.0.0.1:{port}"
+        wait_up(lokal_url, procs[-1], "/health")
         client = httpx.Client(timeout=600)
 
         def api_once() -> int:
             tokens = 0
-            with client.stream("POST", f"{url}/api/generate", json={
+            with client.stream("POST", f"{lokal_url}/api/generate", json={
                     "model": args.model, "prompt": PROMPT, "raw": True, "options": options}) as response:
                 for line in response.iter_lines():
                     if '"done":true' in line.replace(" ", ""):
                         tokens = int(httpx.Response(200, content=line).json()["eval_count"])
             return tokens
 
-        api_once()
-        api1 = median(concurrent(api_once, 1) for _ in range(args.runs))
-        api4 = median(concurrent(api_once, 4) for _ in range(args.runs))
-    finally:
-        proc.terminate()
-        proc.wait()
-
-    # 3. llama-cpp-python's own server, same model, context and threads, 4 clients
-    peer4 = None
-    if args.peer_python:
-        port = free_port()
-        proc = subprocess.Popen([args.peer_python, "-m", "llama_cpp.server", "--model", str(model.model_path),
-                                 "--n_ctx", str(n_ctx), "--n_threads", str(threads), "--port", str(port),
-                                 "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_up(url, proc, "/v1/models")
-            client = httpx.Client(timeout=600)
+        # 3. llama-cpp-python's own server, same model, context and threads
+        peer_once = None
+        if args.peer_python:
+            port = free_port()
+            procs.append(subprocess.Popen(
+                [args.peer_python, "-m", "llama_cpp.server", "--model", str(model.model_path), "--n_ctx", str(n_ctx),
+                 "--n_threads", str(threads), "--port", str(port), "--host", "127.0.0.1"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            peer_url = f"http://127.0.0.1:{port}"
+            wait_up(peer_url, procs[-1], "/v1/models")
             peer_body = {"prompt": PROMPT, "max_tokens": args.tokens, "temperature": 0,
                          "top_k": options.get("top_k", 40), "top_p": options.get("top_p", 0.9),
                          "repeat_penalty": options.get("repeat_penalty", 1.1)}
 
             def peer_once() -> int:
-                return int(client.post(f"{url}/v1/completions", json=peer_body).json()["usage"]["completion_tokens"])
+                return int(client.post(f"{peer_url}/v1/completions", json=peer_body).json()["usage"]["completion_tokens"])
 
-            peer_once()
-            peer4 = median(concurrent(peer_once, 4) for _ in range(args.runs))
-        finally:
+        # interleaved rounds: every contender is loaded, and drift on a shared machine hits each alike
+        calls = {"direct": (direct_once, 1), "api1": (api_once, 1), "api4": (api_once, 4)}
+        if peer_once:
+            calls["peer4"] = (peer_once, 4)
+        for fn, _ in calls.values():
+            fn()  # warm-up
+        samples: dict[str, list[float]] = {key: [] for key in calls}
+        for _ in range(args.runs):
+            for key, (fn, clients) in calls.items():
+                samples[key].append(concurrent(fn, clients))
+        direct, api1, api4 = (median(samples[k]) for k in ("direct", "api1", "api4"))
+        peer4 = median(samples["peer4"]) if peer_once else None
+        runner.close()
+    finally:
+        for proc in procs:
             proc.terminate()
             proc.wait()
 
-    print(f"\nmodel {model.name}, {args.tokens} tokens, {threads} threads, context {n_ctx}, median of {args.runs}\n")
+    print(f"\nmodel {model.name}, {args.tokens} tokens, {threads} threads, context {n_ctx}, median of {args.runs} interleaved rounds\n")
     print("| measurement | tok/s | ratio | goal |")
     print("|---|---|---|---|")
     print(f"| engine direct, 1 client | {direct:.1f} | | |")

@@ -62,6 +62,16 @@ class ThreadedStream:
             raise item.exc
         return item
 
+    def ready(self) -> list[Any]:
+        """Items already queued, taken without waiting (stops before a failure or the end)."""
+        items = []
+        while not self.queue.empty():
+            head = self.queue._queue[0]  # type: ignore[attr-defined]
+            if head is _END or isinstance(head, _Failure):
+                break
+            items.append(self.queue.get_nowait())
+        return items
+
     async def close(self) -> None:
         self.stopping.set()
 
@@ -103,7 +113,8 @@ async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse
         item = first
         try:
             while item is not _END:
-                yield encode(item)
+                # under load several chunks queue up: send them in one write instead of one each
+                yield b"".join(encode(i) for i in (item, *threaded.ready()))
                 item = await threaded.next()
             if sse and sse_done:
                 yield b"data: [DONE]\n\n"
