@@ -91,3 +91,12 @@ def test_bad_json_is_a_clear_400(server):
     assert response.status_code == 400 and "invalid request" in response.json()["error"]
     response = httpx.post(f"{server.url}/api/chat", json={"model": "starter/smollm2", "messages": [{"content": "x"}]})
     assert response.status_code == 400 and "role" in response.json()["error"]
+
+
+def test_json_bodies_are_read_whatever_their_content_type(server):
+    """`curl -d '{…}'` sends form-encoded; Ollama reads the body as JSON anyway, and so does lokal."""
+    body = b'{"model": "starter/smollm2", "prompt": "Hi", "stream": false, "options": {"num_predict": 3}}'
+    for content_type in ("application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = httpx.post(f"{server.url}/api/generate", content=body, headers=headers, timeout=60)
+        assert response.status_code == 200 and response.json()["done"], response.text

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
@@ -24,6 +25,21 @@ from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
 
 log = logging.getLogger("lokal")
+
+
+class JSONBodies:
+    """API bodies are JSON whatever their declared type: `curl -d` and some Ollama clients send JSON
+    as form-encoded or with no content type, and Ollama reads it as JSON anyway."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "DELETE", "PUT") \
+                and scope["path"].startswith(("/api/", "/v1/")) and not scope["path"].startswith("/api/blobs/"):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> FastAPI:
@@ -60,6 +76,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     for exc_type in (LokalError, HTTPException, RequestValidationError, Exception):
         app.add_exception_handler(exc_type, errors.handle)
 
+    app.add_middleware(JSONBodies)
     app.add_middleware(CORSMiddleware, allow_origin_regex=cors_origin_regex(), allow_origins=list(settings.origins),
                        allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(SecurityMiddleware, api_keys=settings.api_keys, loopback=is_loopback(settings.host[0]),
