@@ -17,6 +17,14 @@ class Metrics:
         self.load_seconds = 0.0
         self.active = 0
 
+    def started(self) -> None:
+        with self._lock:
+            self.active += 1
+
+    def finished(self) -> None:
+        with self._lock:
+            self.active -= 1
+
     def request(self, path: str, status: int) -> None:
         with self._lock:
             self.requests[(path, status)] += 1

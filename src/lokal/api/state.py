@@ -33,7 +33,7 @@ class Lokal:
         load = time.perf_counter() - started
         if load > 0.05:
             self.metrics.load(load)
-        self.metrics.active += 1
+        self.metrics.started()
         try:
             assert entry.served is not None
             for event in entry.served.stream(request):
@@ -43,7 +43,7 @@ class Lokal:
                     self.metrics.generation(event.prompt_eval_count, event.eval_count, event.eval_duration)
                 yield event
         finally:
-            self.metrics.active -= 1
+            self.metrics.finished()
             self.scheduler.release(entry)
 
 
