@@ -138,3 +138,16 @@ def test_unknown_model_names_the_fix(client):
     with pytest.raises(ollama.ResponseError) as err:
         client.chat(model="no-such-model", messages=FRANCE)
     assert err.value.status_code == 404 and "lokal pull" in err.value.error
+
+
+def test_pull_from_a_registry_streams_blob_progress(client, smollm2):
+    from ..sources.hosts import ModelHost
+
+    with ModelHost(smollm2.model_path) as host:
+        name = f"{host.address}/library/smollm2:latest"
+        events = list(client.pull(name, insecure=True, stream=True))
+    blob = [e for e in events if e.digest == host.gguf_digest]
+    assert blob and blob[-1].completed == blob[-1].total == len(host.gguf)
+    assert events[-1].status == "success"
+    assert name in [m.model for m in client.list().models]
+    client.delete(name)
