@@ -8,11 +8,9 @@
     │   ├── OptionsError            an option has the wrong type or value
     │   └── ContextOverflowError    the prompt does not fit the model's context
     ├── UnauthorizedError      401  missing or wrong API key
-    ├── ForbiddenError         403  host or origin not allowed
     ├── NotFoundError          404  something named does not exist
     │   └── ModelNotFoundError      a model name is not in the store
     ├── ConflictError          409  the target exists or is in use
-    ├── PayloadTooLargeError   413  a request body is over the limit
     ├── GGUFError              422  a file is not a usable GGUF model
     ├── IntegrityError         422  bytes do not match their sha256 digest
     ├── DownloadError          502  a pull failed on the network side
@@ -70,12 +68,6 @@ class UnauthorizedError(LokalError):
     status = 401
 
 
-class ForbiddenError(LokalError):
-    """The Host header or origin is not allowed."""
-
-    status = 403
-
-
 class NotFoundError(LokalError):
     """Something named does not exist."""
 
@@ -90,12 +82,6 @@ class ConflictError(LokalError):
     """The target exists already or is in use."""
 
     status = 409
-
-
-class PayloadTooLargeError(LokalError):
-    """A request body is over the size limit."""
-
-    status = 413
 
 
 class GGUFError(LokalError):

@@ -100,3 +100,11 @@ def test_json_bodies_are_read_whatever_their_content_type(server):
         headers = {"Content-Type": content_type} if content_type else {}
         response = httpx.post(f"{server.url}/api/generate", content=body, headers=headers, timeout=60)
         assert response.status_code == 200 and response.json()["done"], response.text
+
+
+def test_an_unsupported_suffix_is_refused_not_ignored(server):
+    body = {"model": "starter/smollm2", "prompt": "def add(a, b):", "suffix": "return c", "stream": False}
+    response = httpx.post(f"{server.url}/api/generate", json=body, timeout=60)
+    assert response.status_code == 400 and "suffix" in response.json()["error"]
+    response = httpx.post(f"{server.url}/v1/completions", json={**body, "stream": False}, timeout=60)
+    assert response.status_code == 400 and "suffix" in response.json()["error"]["message"]

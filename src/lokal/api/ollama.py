@@ -140,7 +140,9 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
         return await load_or_unload(state, body.model, keep_alive, {"response": ""})
     if body.images:
         raise BadRequestError(f"model '{body.model}' does not support images: it is a text-only model")
-    request = Request(prompt=body.prompt, suffix=body.suffix, system=body.system, template=body.template,
+    if body.suffix:
+        raise BadRequestError("suffix (fill-in-the-middle) is not supported yet")
+    request = Request(prompt=body.prompt, system=body.system, template=body.template,
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
                       context=body.context, want_context=not body.raw)

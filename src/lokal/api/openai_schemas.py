@@ -40,7 +40,7 @@ class ChatCompletionRequest(_Request):
 class CompletionRequest(_Request):
     model: str  # model name
     prompt: str | list[str] = ""  # raw prompt (no chat template)
-    suffix: str | None = None  # text after the completion
+    suffix: str | None = None  # fill-in-the-middle: refused until supported
     stream: bool = False  # server-sent events
     stream_options: StreamOptions | None = None  # usage in the stream
     temperature: float | None = None

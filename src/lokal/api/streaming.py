@@ -93,8 +93,7 @@ async def collect(gen: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse: bool,
-                  merge: Callable[[list[dict[str, Any]]], dict[str, Any]],
-                  sse_done: bool = True) -> StreamingResponse | JSONResponse:
+                  merge: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> StreamingResponse | JSONResponse:
     """Answer with one JSON object (merged) or a stream of chunks."""
     if not stream:
         return JSONResponse(merge(await collect(gen)))
@@ -116,7 +115,7 @@ async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse
                 # under load several chunks queue up: send them in one write instead of one each
                 yield b"".join(encode(i) for i in (item, *threaded.ready()))
                 item = await threaded.next()
-            if sse and sse_done:
+            if sse:
                 yield b"data: [DONE]\n\n"
         except Exception as exc:  # streaming has begun: the error travels in the stream
             yield encode(error_body(path, message_of(exc), status_of(exc)))

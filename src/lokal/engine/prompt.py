@@ -23,7 +23,6 @@ class Request:
 
     messages: list[dict[str, Any]] | None = None  # chat
     prompt: str | None = None  # generate
-    suffix: str | None = None
     system: str | None = None
     template: str | None = None
     raw: bool = False

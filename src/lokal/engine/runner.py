@@ -68,7 +68,6 @@ class LlamaRunner:
             params.cpuparams.poll = params.cpuparams_batch.poll = poll
         params.port = 0
         params.embedding = embedding
-        params.endpoint_metrics = True
         params.verbosity = 1 if debug else -1
         if embedding:
             params.n_batch = params.n_ubatch = max(512, n_ctx)
@@ -136,13 +135,6 @@ class LlamaRunner:
         self._check_open()
         return list(self._post("/tokenize", {"content": text, "add_special": add_special,
                                              "parse_special": True})["tokens"])
-
-    def detokenize(self, tokens: list[int]) -> str:
-        self._check_open()
-        return str(self._post("/detokenize", {"tokens": tokens})["content"])
-
-    def metrics(self) -> str:
-        return str(self._server.handle_metrics())
 
     # lifecycle ---------------------------------------------------------------------------------
 
