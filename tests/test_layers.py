@@ -1,4 +1,4 @@
-"""Imports point one way: store ← sources, engine ← api ← cli (and leaf modules import nothing)."""
+"""Imports point one way: store ← engine ← sources, knowledge ← api ← cli (leaf modules import nothing)."""
 
 import ast
 from pathlib import Path
@@ -12,8 +12,9 @@ ALLOWED = {
     "store": {"errors", "options", "config"},
     "engine": {"errors", "options", "config", "store"},
     "sources": {"errors", "options", "config", "store", "engine"},
-    "api": {"errors", "options", "config", "store", "engine", "sources", ""},
-    "cli": {"errors", "options", "config", "store", "engine", "sources", "client", "api", ""},
+    "knowledge": {"errors", "options", "config", "store", "engine"},
+    "api": {"errors", "options", "config", "store", "engine", "sources", "knowledge", ""},
+    "cli": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "client", "api", ""},
 }
 
 

@@ -177,6 +177,10 @@ class Settings:
         return self.home / "models"
 
     @property
+    def knowledge_dir(self) -> Path:
+        return self.home / "knowledge"
+
+    @property
     def base_url(self) -> str:
         host, port = self.host
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -18,8 +18,10 @@ from .. import __version__
 from ..config import Settings
 from ..engine.scheduler import Scheduler
 from ..errors import LokalError
+from ..knowledge.background import Syncer
+from ..knowledge.base import Knowledge
 from ..store.models import ModelStore
-from . import errors, ollama, ollama_models, openai
+from . import errors, knowledge as knowledge_api, ollama, ollama_models, openai
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -44,16 +46,20 @@ class JSONBodies:
 
 def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> FastAPI:
     store = ModelStore(settings.models_dir)
-    state = Lokal(settings, store, scheduler or Scheduler(store, settings), Metrics())
+    scheduler = scheduler or Scheduler(store, settings)
+    knowledge = Knowledge(settings.knowledge_dir, scheduler)
+    state = Lokal(settings, store, scheduler, Metrics(), knowledge, Syncer(knowledge))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        state.syncer.stop()
+        state.knowledge.close()
         state.scheduler.close()
 
     app = FastAPI(title="lokal", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.lokal = state
-    for router in (ollama.router, ollama_models.router, openai.router):
+    for router in (ollama.router, ollama_models.router, openai.router, knowledge_api.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

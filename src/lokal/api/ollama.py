@@ -41,6 +41,8 @@ def done_fields(done: Done) -> dict[str, Any]:
     }
     if done.truncated:
         fields["truncated"] = True
+    if done.citations is not None:
+        fields["citations"] = done.citations
     return fields
 
 
@@ -123,12 +125,10 @@ async def chat(body: ChatRequest, state: Lokal = Depends(lokal)) -> Response:
     keep_alive = keep_alive_of(body.keep_alive)
     if not body.messages:
         return await load_or_unload(state, body.model, keep_alive, {"message": {"role": "assistant", "content": ""}})
-    if body.knowledge is not None:
-        raise BadRequestError("knowledge bases are not available in this lokal yet")
     request = Request(messages=[m.model_dump(exclude_none=True) for m in body.messages], tools=body.tools,
                       format=body.format or None, options=options_of(body.options), logprobs=body.logprobs,
                       top_logprobs=body.top_logprobs, truncate=body.truncate)
-    events = state.events(body.model, request, keep_alive=keep_alive)
+    events = state.events(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond("/api/chat", chat_chunks(body.model, events), stream=body.stream, sse=False,
                          merge=merge_chat)
 
@@ -146,7 +146,7 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
                       context=body.context, want_context=not body.raw)
-    events = state.events(body.model, request, keep_alive=keep_alive)
+    events = state.events(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond("/api/generate", generate_chunks(body.model, events), stream=body.stream, sse=False,
                          merge=merge_generate)
 
@@ -155,12 +155,12 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
 async def embed(body: EmbedRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
     from anyio import to_thread
 
-    from .embeddings import embed_texts
+    from ..engine.embed import embed_texts
 
     inputs = [body.input] if isinstance(body.input, str) else list(body.input)
     started = time.perf_counter()
     vectors, tokens, load = await to_thread.run_sync(
-        lambda: embed_texts(state, body.model, inputs, truncate=body.truncate, keep_alive=keep_alive_of(body.keep_alive),
+        lambda: embed_texts(state.scheduler, body.model, inputs, truncate=body.truncate, keep_alive=keep_alive_of(body.keep_alive),
                             options=options_of(body.options), dimensions=body.dimensions))
     return JSONResponse({"model": body.model, "embeddings": vectors, "total_duration": ns(time.perf_counter() - started),
                          "load_duration": ns(load), "prompt_eval_count": tokens})
@@ -170,10 +170,10 @@ async def embed(body: EmbedRequest, state: Lokal = Depends(lokal)) -> JSONRespon
 async def embeddings(body: EmbeddingsRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
     from anyio import to_thread
 
-    from .embeddings import embed_texts
+    from ..engine.embed import embed_texts
 
     vectors, _, _ = await to_thread.run_sync(
-        lambda: embed_texts(state, body.model, [body.prompt], truncate=True,
+        lambda: embed_texts(state.scheduler, body.model, [body.prompt], truncate=True,
                             keep_alive=keep_alive_of(body.keep_alive), options=options_of(body.options)))
     return JSONResponse({"embedding": vectors[0]})
 

@@ -37,6 +37,7 @@ class GenerateRequest(_Request):
     top_logprobs: int = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest context instead of refusing an over-long prompt
     think: bool | str | None = None  # accepted for compatibility; thinking is not separated
+    knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
 
 
 class ChatRequest(_Request):

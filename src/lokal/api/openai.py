@@ -10,9 +10,9 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
+from ..engine.embed import embed_texts
 from ..errors import BadRequestError
 from . import openai_convert as convert
-from .embeddings import embed_texts
 from .openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from .state import Lokal, keep_alive_of, lokal
 from .streaming import respond
@@ -27,10 +27,9 @@ def _usage_wanted(body: ChatCompletionRequest | CompletionRequest) -> bool:
 @router.post("/chat/completions")
 async def chat_completions(body: ChatCompletionRequest, state: Lokal = Depends(lokal)) -> Response:
     extras = body.model_extra or {}
-    if extras.get("knowledge") is not None:
-        raise BadRequestError("knowledge bases are not available in this lokal yet")
     request = convert.chat_request(body)
-    events = state.events(body.model, request, keep_alive=keep_alive_of(extras.get("keep_alive")))
+    events = state.events(body.model, request, keep_alive=keep_alive_of(extras.get("keep_alive")),
+                          knowledge=extras.get("knowledge"))
     chunks = convert.chat_chunks(body.model, events, _usage_wanted(body))
     return await respond("/v1/chat/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_chat)
 
@@ -49,7 +48,7 @@ async def embeddings(body: EmbeddingRequest, state: Lokal = Depends(lokal)) -> J
         raise BadRequestError("encoding_format must be float or base64")
     inputs = [body.input] if isinstance(body.input, str) else list(body.input)
     vectors, tokens, _ = await to_thread.run_sync(
-        lambda: embed_texts(state, body.model, inputs, truncate=True, keep_alive=None, dimensions=body.dimensions))
+        lambda: embed_texts(state.scheduler, body.model, inputs, truncate=True, keep_alive=None, dimensions=body.dimensions))
 
     def encode(vector: list[float]) -> Any:
         if body.encoding_format == "base64":

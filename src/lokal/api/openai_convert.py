@@ -150,8 +150,11 @@ def chat_chunks(model: str, events: Iterator[Event], include_usage: bool) -> Ite
             delta = {"role": "assistant"} if first else {}
             if event.tool_calls:
                 delta["tool_calls"] = openai_tool_calls(event.tool_calls)
-            yield {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                        "finish_reason": finish_reason(event)}]}
+            final = {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                          "finish_reason": finish_reason(event)}]}
+            if event.citations is not None:
+                final["citations"] = event.citations  # lokal's extension, like Perplexity's top-level field
+            yield final
             if include_usage:
                 yield {**base, "choices": [], "usage": usage(event)}
 
@@ -168,7 +171,7 @@ def merge_chat(chunks: list[dict[str, Any]]) -> dict[str, Any]:
             "system_fingerprint": "lokal",
             "choices": [{"index": 0, "message": message, "logprobs": {"content": logprobs} if logprobs else None,
                          "finish_reason": final["choices"][0]["finish_reason"]}],
-            "usage": chunks[-1].get("usage")}
+            "usage": chunks[-1].get("usage"), **({"citations": final["citations"]} if "citations" in final else {})}
 
 
 def completion_chunks(model: str, events: Iterator[Event], include_usage: bool) -> Iterator[dict[str, Any]]:

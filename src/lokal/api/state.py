@@ -14,6 +14,9 @@ from ..engine.generate import Done, Event
 from ..engine.prompt import Request
 from ..engine.scheduler import Scheduler
 from ..errors import BadRequestError
+from ..knowledge.answer import parse_spec, retrieve, with_citations
+from ..knowledge.background import Syncer
+from ..knowledge.base import Knowledge
 from ..options import coerce_options
 from ..store.models import ModelStore
 from .metrics import Metrics
@@ -25,9 +28,18 @@ class Lokal:
     store: ModelStore
     scheduler: Scheduler
     metrics: Metrics
+    knowledge: Knowledge
+    syncer: Syncer
 
-    def events(self, name: str, request: Request, *, keep_alive: float | None) -> Iterator[Event]:
-        """Acquire the model (loading it if needed) and stream its events; runs in a worker thread."""
+    def events(self, name: str, request: Request, *, keep_alive: float | None, knowledge: Any = None) -> Iterator[Event]:
+        """Acquire the model (loading it if needed) and stream its events; runs in a worker thread.
+
+        With `knowledge` (base names and retrieval options) the answer is grounded in those bases
+        and its last event carries the citations."""
+        if knowledge is not None:
+            request, hits = retrieve(self.knowledge, parse_spec(knowledge), request)
+            yield from with_citations(self.events(name, request, keep_alive=keep_alive), hits)
+            return
         started = time.perf_counter()
         entry = self.scheduler.acquire(name, options=request.options, keep_alive=keep_alive)
         load = time.perf_counter() - started

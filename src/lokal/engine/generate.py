@@ -46,6 +46,7 @@ class Done:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     context: list[int] | None = None
     truncated: bool = False
+    citations: list[dict[str, Any]] | None = None  # the sources a knowledge-grounded answer drew on
 
 
 Event = Delta | Done

@@ -1,4 +1,4 @@
-"""Embeddings through the engine, shared by Ollama's /api/embed and OpenAI's /v1/embeddings."""
+"""Embeddings through the engine: Ollama's /api/embed, OpenAI's /v1/embeddings and GGUF embedders of knowledge bases."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 from ..errors import BadRequestError
-from .state import Lokal
+from .scheduler import Scheduler
 
 
-def embed_texts(state: Lokal, name: str, inputs: list[str], *, truncate: bool, keep_alive: float | None,
+def embed_texts(scheduler: Scheduler, name: str, inputs: list[str], *, truncate: bool, keep_alive: float | None,
                 options: dict[str, Any] | None = None, dimensions: int | None = None) -> tuple[list[list[float]], int, float]:
     """(L2-normalised vectors, prompt tokens, load seconds)."""
     if not inputs:
@@ -18,7 +18,7 @@ def embed_texts(state: Lokal, name: str, inputs: list[str], *, truncate: bool, k
     if any(not isinstance(text, str) for text in inputs):
         raise BadRequestError("input must be a string or a list of strings")
     started = time.perf_counter()
-    entry = state.scheduler.acquire(name, options=options, keep_alive=keep_alive, embedding=True)
+    entry = scheduler.acquire(name, options=options, keep_alive=keep_alive, embedding=True)
     load = time.perf_counter() - started
     try:
         runner = getattr(entry.served, "runner", None)
@@ -30,7 +30,7 @@ def embed_texts(state: Lokal, name: str, inputs: list[str], *, truncate: bool, k
             batch = [tokens[:limit] for tokens in (runner.tokenize(text) for text in inputs)]
         result = runner.embed(batch)
     finally:
-        state.scheduler.release(entry)
+        scheduler.release(entry)
     vectors = [item["embedding"] for item in sorted(result["data"], key=lambda d: d["index"])]
     if dimensions:
         vectors = [_normalise(v[:dimensions]) for v in vectors]

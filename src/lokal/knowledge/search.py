@@ -1,0 +1,114 @@
+"""Retrieval: BM25 over FTS5 and dense vectors, fused by weighted reciprocal rank fusion.
+
+    score(chunk) = w_keyword / (k + rank_keyword) + w_dense / (k + rank_dense),  k = 60
+
+Query words are stemmed with every language in the base. Words found in more than half of all
+chunks are dropped from the keyword query (when others remain): they carry no signal and make
+FTS5 walk most of the index. Every hit carries its scores, ranks and citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import BadRequestError, ConflictError
+from .base import KnowledgeBase
+from .languages import query_terms
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass
+class SearchOptions:
+    top_k: int = 5
+    mode: str = "hybrid"
+    rrf_k: int = 60
+    keyword_weight: float = 1.0
+    dense_weight: float = 1.0
+    candidates: int = 50
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any] | None) -> SearchOptions:
+        raw = dict(raw or {})
+        options = cls()
+        for key, value in raw.items():
+            if not hasattr(options, key):
+                raise BadRequestError(f"unknown retrieval option {key!r} (known: {', '.join(asdict(options))})")
+            expected = type(getattr(options, key))
+            try:
+                setattr(options, key, value if expected is str else expected(value))
+            except (TypeError, ValueError):
+                raise BadRequestError(f"retrieval option {key} must be a {expected.__name__}") from None
+        if options.mode not in MODES:
+            raise BadRequestError(f"retrieval mode {options.mode!r} is unknown (use {', '.join(MODES)})")
+        if not 1 <= options.top_k <= 100 or options.candidates < 1 or options.rrf_k < 0:
+            raise BadRequestError("top_k must be 1–100, candidates at least 1, rrf_k not negative")
+        return options
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    score: float
+    path: str
+    page: int | None
+    heading: str
+    text: str
+    start: int
+    end: int
+    base: str = ""
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    def citation(self, snippet: int = 240) -> dict[str, Any]:
+        text = " ".join(self.text.split())
+        return {"knowledge": self.base, "file": self.path, "page": self.page, "heading": self.heading or None,
+                "chunk_id": self.chunk_id, "score": round(self.score, 6), "start": self.start, "end": self.end,
+                "snippet": text if len(text) <= snippet else text[:snippet].rsplit(" ", 1)[0] + "…"}
+
+
+def keyword_ranking(base: KnowledgeBase, query: str, limit: int) -> list[tuple[int, float]]:
+    terms = query_terms(query, base.store.languages() or {"en"})
+    total = base.store.stats()["chunks"]
+    frequencies = base.store.document_frequencies(terms)
+    useful = [t for t in terms if frequencies.get(t, 0) <= total / 2]
+    return base.store.keyword_search(useful or terms, limit)
+
+
+def dense_ranking(base: KnowledgeBase, query: str, limit: int) -> list[tuple[int, float]]:
+    if base.store.meta("reindexing"):
+        raise ConflictError(f"knowledge base '{base.name}' is half re-embedded; run `lokal kb reindex {base.name}`")
+    base.index.refresh(base.store)
+    return base.index.search(base.embedder.query(query), limit)
+
+
+def search(base: KnowledgeBase, query: str, options: SearchOptions | None = None) -> list[Hit]:
+    options = options or SearchOptions()
+    if not query.strip():
+        raise BadRequestError("the search query is empty")
+    rankings: dict[str, list[tuple[int, float]]] = {}
+    depth = max(options.candidates, options.top_k)
+    if options.mode in ("hybrid", "bm25"):
+        rankings["bm25"] = keyword_ranking(base, query, depth)
+    if options.mode in ("hybrid", "dense"):
+        rankings["dense"] = dense_ranking(base, query, depth)
+    weights = {"bm25": options.keyword_weight, "dense": options.dense_weight}
+    scores: dict[int, float] = {}
+    ranks: dict[int, dict[str, int]] = {}
+    for name, ranking in rankings.items():
+        for rank, (chunk_id, raw) in enumerate(ranking, start=1):
+            fused = weights[name] / (options.rrf_k + rank) if options.mode == "hybrid" else raw
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + fused
+            ranks.setdefault(chunk_id, {})[name] = rank
+    best = sorted(scores, key=lambda c: -scores[c])[:options.top_k]
+    rows = base.store.chunks(best)
+    return [Hit(c, scores[c], rows[c]["path"], rows[c]["page"], rows[c]["heading"], rows[c]["text"],
+                rows[c]["start"], rows[c]["end"], base.name, ranks[c]) for c in best if c in rows]
+
+
+def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions | None = None) -> list[Hit]:
+    """Hits from several bases, merged by score (fused scores share one scale across bases)."""
+    options = options or SearchOptions()
+    hits = [hit for base in bases for hit in search(base, query, options)]
+    hits.sort(key=lambda h: -h.score)
+    return hits[:options.top_k]
