@@ -1,0 +1,72 @@
+"""`lokal kb …` and `lokal ask`, as a user types them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.knowledge.files import make_folder
+
+LOKAL = [sys.executable, "-m", "lokal"]
+
+
+def lokal(*args, timeout=300):
+    return subprocess.run([*LOKAL, *args], input="", capture_output=True, text=True, timeout=timeout)
+
+
+def test_create_search_show_and_remove(tmp_path: Path):
+    folder = make_folder(tmp_path / "docs")
+    (folder / "photo.png").write_bytes(b"\x89PNG")
+    created = lokal("kb", "create", "handbook", str(folder))
+    assert created.returncode == 0, created.stderr
+    assert "5 added" in created.stdout and "photo.png" in created.stderr and "not a supported type" in created.stderr
+    found = lokal("kb", "search", "handbook", "harbour crane", "--json", "-k", "2")
+    hits = json.loads(found.stdout)
+    assert hits[0]["file"].endswith("report.pdf") and hits[0]["page"] == 2
+    assert "report.pdf p.2" in lokal("kb", "search", "handbook", "harbour crane").stdout
+    listed = lokal("kb", "list").stdout
+    assert "handbook" in listed and "multilingual-e5-small" in listed
+    assert "skipped: photo.png" in lokal("kb", "show", "handbook").stdout
+    (folder / "travel.md").unlink()
+    assert "1 removed" in lokal("kb", "sync", "handbook").stdout
+    assert lokal("kb", "rm", "handbook").returncode == 0
+    missing = lokal("kb", "search", "handbook", "crane")
+    assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_ask_answers_with_sources(starter_store, tmp_path: Path):
+    assert lokal("kb", "create", "handbook", str(make_folder(tmp_path / "docs"))).returncode == 0
+    answer = lokal("ask", "handbook", "How many tonnes does the new harbour crane lift?", "-k", "2")
+    assert answer.returncode == 0, answer.stderr
+    assert "Sources:" in answer.stdout and "[1] report.pdf, page 2" in answer.stdout
+
+
+def write_dataset(folder: Path) -> Path:
+    folder.mkdir()
+    docs = {"d1": "The harbour crane in Tromsø lifts 45 tonnes.", "d2": "Kantinen serverer lunsj mellom 11 og 13.",
+            "d3": "Hotels in Berlin may cost at most 150 euro per night."}
+    queries = {"q1": "How much does the crane lift?", "q2": "Når er det lunsj i kantina?", "q3": "Berlin hotel price"}
+    (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n"
+                                                 for k, v in docs.items()))
+    (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in queries.items()))
+    (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n")
+    return folder
+
+
+def test_eval_prints_the_metrics_for_each_mode(tmp_path: Path):
+    result = lokal("kb", "eval", "--dataset", str(write_dataset(tmp_path / "set")))
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.split()}
+    for mode in ("bm25", "dense", "hybrid"):
+        assert float(lines[mode][1]) == 1.0, result.stdout  # nDCG@10 on three easy questions
+    assert "nDCG@10" in result.stdout and "MRR@10" in result.stdout
+
+
+def test_testset_writes_a_dataset_that_eval_reads(starter_store, tmp_path: Path):
+    assert lokal("kb", "create", "handbook", str(make_folder(tmp_path / "docs"))).returncode == 0
+    out = tmp_path / "testset"
+    made = lokal("kb", "testset", "handbook", "-n", "3", "-o", str(out))
+    assert made.returncode == 0, made.stderr
+    queries = [json.loads(line) for line in (out / "queries.jsonl").read_text().splitlines()]
+    assert 1 <= len(queries) <= 3 and all(q["text"] for q in queries)
+    assert lokal("kb", "eval", "--dataset", str(out)).returncode == 0
