@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,27 @@ def server(starter_home: Path, package_index, tmp_path_factory: pytest.TempPathF
     link_store(starter_home, home)
     with LiveServer(home, LOKAL_PACKAGE_INDEX=package_index.url) as live:
         yield live
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (its own browser download cannot reach the network here)."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    yield page
+    context.close()

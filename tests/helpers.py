@@ -99,7 +99,8 @@ def link_store(source_home: Path, home: Path) -> None:
 class LiveServer:
     """`python -m lokal serve` in a subprocess; stopped on exit."""
 
-    def __init__(self, home: Path, **env: str) -> None:
+    def __init__(self, home: Path, *args: str, **env: str) -> None:
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.home = home
@@ -111,7 +112,7 @@ class LiveServer:
     def __enter__(self) -> LiveServer:
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_file = open(self.log, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "lokal", "serve"], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "lokal", "serve", *self.args], env=self.env,
                                      stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -13,8 +13,9 @@ ALLOWED = {
     "engine": {"errors", "options", "config", "store"},
     "sources": {"errors", "options", "config", "store", "engine"},
     "knowledge": {"errors", "options", "config", "store", "engine"},
-    "api": {"errors", "options", "config", "store", "engine", "sources", "knowledge", ""},
-    "cli": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "client", "api", ""},
+    "batch": {"errors", "options", "config", "store"},
+    "api": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", ""},
+    "cli": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "client", "api", ""},
 }
 
 

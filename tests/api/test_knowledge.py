@@ -1,12 +1,14 @@
 """Knowledge bases through a live server: the knowledge API, then grounded answers through both APIs."""
 
 import json
+import time
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
+from tests.helpers import LiveServer
 from tests.knowledge.files import MARKDOWN, make_pdf
 
 MODEL = "starter/smollm2"
@@ -83,3 +85,26 @@ def test_a_document_cannot_take_over_the_answer(server, base):
             "knowledge": {"bases": [base], "top_k": 5}, "options": {"temperature": 0, "num_predict": 80}}).json()
         assert any(c["file"].endswith("notice.md") for c in reply["citations"]), "the injection was retrieved"
         assert "HACKED" not in reply["message"]["content"].upper(), reply["message"]["content"]
+
+
+def test_serve_watch_follows_a_folder(tmp_path):
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The first note mentions giraffes.")
+    with LiveServer(tmp_path / "home", "--watch") as live:
+        api = httpx.Client(base_url=live.url, timeout=60)
+        assert api.post("/api/knowledge", json={"name": "watched", "folders": [str(folder)]}).status_code == 201
+
+        def files_become(expected: set[str]) -> bool:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                if {Path(d["path"]).name for d in api.get("/api/knowledge/watched").json()["documents"]} == expected:
+                    return True
+                time.sleep(0.3)
+            return False
+
+        assert files_become({"a.txt"})
+        (folder / "b.txt").write_text("The second note mentions zebras.")
+        assert files_become({"a.txt", "b.txt"})
+        (folder / "a.txt").unlink()
+        assert files_become({"b.txt"})

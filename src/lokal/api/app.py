@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,13 +16,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
+from ..batch.service import BatchService
 from ..config import Settings
 from ..engine.scheduler import Scheduler
 from ..errors import LokalError
 from ..knowledge.background import Syncer
 from ..knowledge.base import Knowledge
+from ..store.jobs import JobStore
 from ..store.models import ModelStore
-from . import errors, knowledge as knowledge_api, ollama, ollama_models, openai
+from . import batch as batch_api, errors, knowledge as knowledge_api, ollama, ollama_models, openai
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -31,14 +34,15 @@ log = logging.getLogger("lokal")
 
 class JSONBodies:
     """API bodies are JSON whatever their declared type: `curl -d` and some Ollama clients send JSON
-    as form-encoded or with no content type, and Ollama reads it as JSON anyway."""
+    as form-encoded or with no content type, and Ollama reads it as JSON anyway. Blob and file
+    uploads (raw bytes, multipart) keep theirs."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("POST", "DELETE", "PUT") \
-                and scope["path"].startswith(("/api/", "/v1/")) and not scope["path"].startswith("/api/blobs/"):
+                and scope["path"].startswith(("/api/", "/v1/")) and not scope["path"].startswith(("/api/blobs/", "/v1/files")):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
         await self.app(scope, receive, send)
@@ -48,18 +52,31 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     store = ModelStore(settings.models_dir)
     scheduler = scheduler or Scheduler(store, settings)
     knowledge = Knowledge(settings.knowledge_dir, scheduler)
-    state = Lokal(settings, store, scheduler, Metrics(), knowledge, Syncer(knowledge))
+    jobs = JobStore(settings.home)
+    app_ref: list[FastAPI] = []
+
+    def in_process() -> httpx.AsyncClient:  # the batch worker calls this same app, with the server's key
+        headers = {"Authorization": f"Bearer {settings.api_keys[0]}"} if settings.api_keys else {}
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app_ref[0]), base_url=settings.base_url,
+                                 headers=headers, timeout=None)
+
+    state = Lokal(settings, store, scheduler, Metrics(), knowledge, Syncer(knowledge), jobs,
+                  BatchService(jobs, in_process))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.batches.start()
         yield
+        state.batches.stop()
+        jobs.close()
         state.syncer.stop()
         state.knowledge.close()
         state.scheduler.close()
 
     app = FastAPI(title="lokal", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.lokal = state
-    for router in (ollama.router, ollama_models.router, openai.router, knowledge_api.router):
+    app_ref.append(app)
+    for router in (ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -14,10 +14,12 @@ from ..engine.generate import Done, Event
 from ..engine.prompt import Request
 from ..engine.scheduler import Scheduler
 from ..errors import BadRequestError
+from ..batch.service import BatchService
 from ..knowledge.answer import parse_spec, retrieve, with_citations
 from ..knowledge.background import Syncer
 from ..knowledge.base import Knowledge
 from ..options import coerce_options
+from ..store.jobs import JobStore
 from ..store.models import ModelStore
 from .metrics import Metrics
 
@@ -30,6 +32,8 @@ class Lokal:
     metrics: Metrics
     knowledge: Knowledge
     syncer: Syncer
+    jobs: JobStore
+    batches: BatchService
 
     def events(self, name: str, request: Request, *, keep_alive: float | None, knowledge: Any = None) -> Iterator[Event]:
         """Acquire the model (loading it if needed) and stream its events; runs in a worker thread.

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import LokalError
+from .batch import cmd_batch
 from .knowledge import cmd_ask, cmd_kb
 from .models import cmd_cp, cmd_create, cmd_export, cmd_import, cmd_list, cmd_pull, cmd_rm, cmd_show
 from .run import cmd_run
@@ -37,6 +38,6 @@ def main() -> None:
 
 
 for command in (cmd_serve, cmd_run, cmd_pull, cmd_create, cmd_show, cmd_list, cmd_cp, cmd_rm, cmd_ps, cmd_stop,
-                cmd_export, cmd_import, cmd_kb, cmd_ask):
+                cmd_export, cmd_import, cmd_kb, cmd_ask, cmd_batch):
     main.add_command(command)
 main.add_command(cmd_list, name="ls")

