@@ -132,11 +132,11 @@ def bars(title: str, values: dict[str, float | None], unit: str) -> str:
         return ""
     top = max(shown.values()) or 1.0
     height = 28 * len(shown) + 30
-    parts = [f'<svg class="chart" viewBox="0 0 520 {height}" role="img" aria-label="{html.escape(title)}">',
+    parts = [f'<svg class="chart" viewBox="0 0 600 {height}" role="img" aria-label="{html.escape(title)}">',
              f'<text x="0" y="16" class="title">{html.escape(title)}</text>']
     for i, (name, value) in enumerate(shown.items()):
         y = 28 + i * 28
-        width = 300 * value / top
+        width = 240 * value / top
         parts.append(f'<text x="0" y="{y + 14}">{html.escape(name[:28])}</text>'
                      f'<rect x="190" y="{y}" width="{width:.1f}" height="18" rx="3"/>'
                      f'<text x="{196 + width:.1f}" y="{y + 14}">{value:.3g} {html.escape(unit)}</text>')
@@ -146,7 +146,7 @@ def bars(title: str, values: dict[str, float | None], unit: str) -> str:
 STYLE = """body{font:15px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2329;background:#fff}
 table{border-collapse:collapse;margin:1rem 0;width:100%}td,th{border:1px solid #d5dbe1;padding:.4rem .6rem;
 vertical-align:top;text-align:left}th{background:#f3f5f7}td.answer{white-space:pre-wrap;max-width:28rem}
-.chart{width:520px;margin:.5rem 1.5rem .5rem 0}.chart rect{fill:#3b6fd8}.chart text{font-size:12px;fill:#1d2329}
+.chart{width:600px;max-width:100%;margin:.5rem 1.5rem .5rem 0}.chart rect{fill:#3b6fd8}.chart text{font-size:12px;fill:#1d2329}
 .chart .title{font-weight:600}.yes{color:#137333}.no{color:#b3261e}
 @media (prefers-color-scheme:dark){body{background:#15181b;color:#e3e7ea}th{background:#22272c}
 td,th{border-color:#3a4149}.chart text{fill:#e3e7ea}}"""
