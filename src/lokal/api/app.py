@@ -22,9 +22,11 @@ from ..engine.scheduler import Scheduler
 from ..errors import LokalError
 from ..knowledge.background import Syncer
 from ..knowledge.base import Knowledge
+from ..store.chats import ChatStore
 from ..store.jobs import JobStore
 from ..store.models import ModelStore
-from . import batch as batch_api, errors, knowledge as knowledge_api, ollama, ollama_models, openai
+from ..web import views as web
+from . import batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -61,7 +63,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
                                  headers=headers, timeout=None)
 
     state = Lokal(settings, store, scheduler, Metrics(), knowledge, Syncer(knowledge), jobs,
-                  BatchService(jobs, in_process))
+                  BatchService(jobs, in_process), ChatStore(settings.home / "chats.db"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +71,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
         yield
         state.batches.stop()
         jobs.close()
+        state.chats.close()
         state.syncer.stop()
         state.knowledge.close()
         state.scheduler.close()
@@ -76,7 +79,8 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     app = FastAPI(title="lokal", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.lokal = state
     app_ref.append(app)
-    for router in (ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router):
+    for router in (web.router, ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router,
+                   chats.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -10,6 +10,7 @@
     POST   /api/knowledge/{name}/sync          {"stream"?: true}: NDJSON progress, like /api/pull
     GET    /api/knowledge/{name}/progress      the running (or last) sync
     POST   /api/knowledge/{name}/search        {"query", "top_k"?, "mode"?, …}: raw chunks with citations
+    GET    /api/knowledge/{name}/chunks/{id}   one chunk's passage, with its file, page and heading
 
 Answers grounded in bases come from /api/chat, /api/generate and /v1/chat/completions with a
 `knowledge` field.
@@ -139,3 +140,13 @@ async def search_chunks(name: str, body: SearchBody, state: Lokal = Depends(loka
     hits = await to_thread.run_sync(lambda: search(base, body.query, options))
     return JSONResponse({"results": [dict(hit.citation(snippet=10_000), text=hit.text, ranks=hit.ranks)
                                      for hit in hits]})
+
+
+@router.get("/{name}/chunks/{chunk_id}")
+async def chunk(name: str, chunk_id: int, state: Lokal = Depends(lokal)) -> JSONResponse:
+    rows = state.knowledge.open(name).store.chunks([chunk_id])
+    if chunk_id not in rows:
+        raise NotFoundError(f"chunk {chunk_id} is not in knowledge base '{name}'")
+    row = rows[chunk_id]
+    return JSONResponse({"knowledge": name, "chunk_id": chunk_id, "file": row["path"], "page": row["page"],
+                         "heading": row["heading"] or None, "start": row["start"], "end": row["end"], "text": row["text"]})

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
 from ..engine.generate import Delta, Done, Event
@@ -240,11 +240,6 @@ async def show(body: ModelRequest, state: Lokal = Depends(lokal)) -> JSONRespons
 @router.get("/api/version")
 async def version() -> JSONResponse:
     return JSONResponse({"version": __version__})
-
-
-@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-async def root() -> PlainTextResponse:
-    return PlainTextResponse("Ollama is running")
 
 
 @router.api_route("/health", methods=["GET", "HEAD"], include_in_schema=False)

@@ -19,6 +19,7 @@ from ..knowledge.answer import parse_spec, retrieve, with_citations
 from ..knowledge.background import Syncer
 from ..knowledge.base import Knowledge
 from ..options import coerce_options
+from ..store.chats import ChatStore
 from ..store.jobs import JobStore
 from ..store.models import ModelStore
 from .metrics import Metrics
@@ -34,6 +35,7 @@ class Lokal:
     syncer: Syncer
     jobs: JobStore
     batches: BatchService
+    chats: ChatStore
 
     def events(self, name: str, request: Request, *, keep_alive: float | None, knowledge: Any = None) -> Iterator[Event]:
         """Acquire the model (loading it if needed) and stream its events; runs in a worker thread.
