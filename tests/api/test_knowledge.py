@@ -36,7 +36,7 @@ def test_bases_are_listed_shown_and_searched(server, base):
     listed = api.get("/api/knowledge").json()["knowledge"]
     assert any(b["name"] == base and b["documents"] == 3 for b in listed)
     shown = api.get(f"/api/knowledge/{base}").json()
-    assert {Path(d["path"]).name for d in shown["documents"]} == {"report.pdf", "travel.md", "notice.md"}
+    assert {Path(d["path"]).name for d in shown["files"]} == {"report.pdf", "travel.md", "notice.md"}
     results = api.post(f"/api/knowledge/{base}/search", json={"query": "harbour crane", "top_k": 2}).json()["results"]
     assert results[0]["file"].endswith("report.pdf") and results[0]["page"] == 2 and "45 tonnes" in results[0]["text"]
     assert api.post(f"/api/knowledge/{base}/search", json={"query": "x", "mode": "fuzzy"}).status_code == 400
@@ -98,7 +98,7 @@ def test_serve_watch_follows_a_folder(tmp_path):
         def files_become(expected: set[str]) -> bool:
             deadline = time.time() + 60
             while time.time() < deadline:
-                if {Path(d["path"]).name for d in api.get("/api/knowledge/watched").json()["documents"]} == expected:
+                if {Path(d["path"]).name for d in api.get("/api/knowledge/watched").json()["files"]} == expected:
                     return True
                 time.sleep(0.3)
             return False

@@ -2,7 +2,7 @@
 
     POST   /api/knowledge                      {"name", "folders"?, "embedder"?}
     GET    /api/knowledge                      every base with its counts
-    GET    /api/knowledge/{name}               one base, its documents and their problems
+    GET    /api/knowledge/{name}               one base, its files and their problems
     DELETE /api/knowledge/{name}
     POST   /api/knowledge/{name}/folders       {"path"} binds a folder (or file) on the server
     PUT    /api/knowledge/{name}/files/{file}  the body is the file's bytes
@@ -70,7 +70,7 @@ async def list_bases(state: Lokal = Depends(lokal)) -> JSONResponse:
 @router.get("/{name}")
 async def show(name: str, state: Lokal = Depends(lokal)) -> JSONResponse:
     base = state.knowledge.open(name)
-    return JSONResponse({**base.info(), "documents": base.store.documents(), "sync": state.syncer.status(name)})
+    return JSONResponse({**base.info(), "files": base.store.documents(), "sync": state.syncer.status(name)})
 
 
 @router.delete("/{name}")

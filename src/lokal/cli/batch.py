@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..batch.jsonl import parse_tasks, rows_to_tasks, schema_format
 from ..batch.runner import Tally, run_tasks
 from ..errors import BadRequestError
-from .common import settings
+from .common import settings, with_options
 
 
 @asynccontextmanager
@@ -95,10 +95,7 @@ input_options = [
 ]
 
 
-def with_input_options(f):  # type: ignore[no-untyped-def]
-    for option in reversed(input_options):
-        f = option(f)
-    return f
+with_input_options = with_options(input_options)
 
 
 @click.group("batch")

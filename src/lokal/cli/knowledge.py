@@ -20,7 +20,7 @@ from ..knowledge.base import Knowledge
 from ..knowledge.evaluate import eval_base, evaluate, ingest_corpus, load_dataset
 from ..knowledge.ingest import Progress as SyncProgress, reindex, sync
 from ..knowledge.search import MODES, SearchOptions, search
-from .common import model_store, settings
+from .common import model_store, settings, with_options
 
 DEFAULT_MODEL = "starter/smollm2"
 err = Console(stderr=True)
@@ -62,15 +62,12 @@ def options_from(top_k: int, mode: str, keyword_weight: float, dense_weight: flo
 retrieval = [
     click.option("--top-k", "-k", default=5, show_default=True, help="Chunks to retrieve."),
     click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True),
-    click.option("--keyword-weight", default=1.0, show_default=True, help="RRF weight of BM25."),
-    click.option("--dense-weight", default=1.0, show_default=True, help="RRF weight of the vectors."),
+    click.option("--keyword-weight", default=SearchOptions.keyword_weight, show_default=True, help="RRF weight of BM25."),
+    click.option("--dense-weight", default=SearchOptions.dense_weight, show_default=True, help="RRF weight of the vectors."),
 ]
 
 
-def with_retrieval(f):  # type: ignore[no-untyped-def]
-    for option in reversed(retrieval):
-        f = option(f)
-    return f
+with_retrieval = with_options(retrieval)
 
 
 @click.group("kb")
@@ -193,8 +190,8 @@ def cmd_reindex(name: str, embedder: str | None) -> None:
 @cmd_kb.command("eval")
 @click.option("--dataset", "folder", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels.tsv.")
-@click.option("--keyword-weight", default=1.0, show_default=True, help="RRF weight of BM25 in hybrid.")
-@click.option("--dense-weight", default=1.0, show_default=True, help="RRF weight of the vectors in hybrid.")
+@click.option("--keyword-weight", default=SearchOptions.keyword_weight, show_default=True, help="RRF weight of BM25 in hybrid.")
+@click.option("--dense-weight", default=SearchOptions.dense_weight, show_default=True, help="RRF weight of the vectors in hybrid.")
 def cmd_eval(folder: Path, keyword_weight: float, dense_weight: float) -> None:
     """nDCG@10, Recall@5/10 and MRR@10 of bm25, dense and hybrid retrieval on a dataset."""
     dataset = load_dataset(folder)

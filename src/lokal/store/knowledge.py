@@ -123,18 +123,22 @@ class KnowledgeStore:
         row = self.db.row("SELECT * FROM documents WHERE path = ?", (path,))
         return dict(row) if row else None
 
+    def _upsert(self, conn: sqlite3.Connection, path: str, **fields: Any) -> int:
+        """Insert or update a document row; returns its id."""
+        fields["updated_at"] = time.time()
+        columns = ", ".join(fields)
+        conn.execute(f"INSERT INTO documents (path, {columns}) VALUES (?, {', '.join('?' * len(fields))}) "
+                     f"ON CONFLICT(path) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in fields)}",
+                     (path, *fields.values()))
+        return int(conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0])
+
     def write_document(self, path: str, *, sha256: str, size: int, mtime: float, language: str,
                        chunks: list[ChunkRow]) -> None:
         """Replace a document and all its chunks in one transaction."""
         with self.db.transaction() as conn:
             self._drop_chunks(conn, path)
-            conn.execute(
-                "INSERT INTO documents (path, sha256, size, mtime, language, status, error, chunks, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, ?) ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, "
-                "size = excluded.size, mtime = excluded.mtime, language = excluded.language, status = 'ok', "
-                "error = NULL, chunks = excluded.chunks, updated_at = excluded.updated_at",
-                (path, sha256, size, mtime, language, len(chunks), time.time()))
-            document_id = conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0]
+            document_id = self._upsert(conn, path, sha256=sha256, size=size, mtime=mtime, language=language,
+                                       status="ok", error=None, chunks=len(chunks))
             conn.executemany(
                 "INSERT INTO chunks (document_id, seq, text, heading, page, start, end, hash, terms, vector) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -148,12 +152,7 @@ class KnowledgeStore:
         """A file that could not be ingested: keep the reason, drop any chunks it had."""
         with self.db.transaction() as conn:
             self._drop_chunks(conn, path)
-            conn.execute(
-                "INSERT INTO documents (path, sha256, size, mtime, status, error, chunks, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, "
-                "size = excluded.size, mtime = excluded.mtime, status = excluded.status, error = excluded.error, "
-                "chunks = 0, updated_at = excluded.updated_at",
-                (path, sha256, size, mtime, status, error, time.time()))
+            self._upsert(conn, path, sha256=sha256, size=size, mtime=mtime, status=status, error=error, chunks=0)
             self._bump(conn)
 
     def touch(self, path: str, mtime: float) -> None:

@@ -284,7 +284,7 @@ async function openBase(name) {
   const base = await getJSON(`/api/knowledge/${encodeURIComponent(name)}`);
   $("#kb-detail").hidden = false;
   $("#kb-title").textContent = `${base.name} — ${base.documents} files, ${base.chunks} chunks`;
-  $("#kb-docs tbody").replaceChildren(...base.documents.map((d) => {
+  $("#kb-docs tbody").replaceChildren(...base.files.map((d) => {
     const row = node("tr");
     row.append(node("td", d.path.split("/").pop()), node("td", d.status === "ok" ? "ok" : `${d.status}: ${d.error}`, d.status === "ok" ? "" : "error"),
       node("td", String(d.chunks)));
