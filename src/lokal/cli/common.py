@@ -54,3 +54,20 @@ class PullProgress:
             self.progress.update(task, completed=event.get("completed", 0), total=event.get("total") or None)
         else:
             self.progress.console.print(status)
+
+
+def ensure_model(name: str, config: Settings | None = None) -> None:
+    """Pull a starter model on first use (as `lokal run` does); other missing models are an error."""
+    from ..errors import ModelNotFoundError
+    from ..sources.pull import pull_model
+    from ..sources.starters import is_starter
+    from ..store.names import ModelName
+
+    config = config or settings()
+    store = model_store(config)
+    parsed = ModelName.parse(name)
+    if not store.exists(parsed):
+        if not is_starter(parsed):
+            raise ModelNotFoundError(f"model '{parsed}' not found, try `lokal pull {parsed}`")
+        with PullProgress() as progress:
+            pull_model(store, parsed, config, progress)

@@ -20,7 +20,7 @@ from ..knowledge.base import Knowledge
 from ..knowledge.evaluate import eval_base, evaluate, ingest_corpus, load_dataset
 from ..knowledge.ingest import Progress as SyncProgress, reindex, sync
 from ..knowledge.search import MODES, SearchOptions, search
-from .common import model_store, settings, with_options
+from .common import ensure_model, model_store, settings, with_options
 
 DEFAULT_MODEL = "starter/smollm2"
 err = Console(stderr=True)
@@ -217,6 +217,7 @@ def cmd_testset(name: str, model: str, count: int, output: Path | None) -> None:
     """Have a local model write question/answer pairs from the base's chunks (a dataset for `kb eval`)."""
     from ..knowledge.testset import make_testset
 
+    ensure_model(model)
     registry = knowledge(with_engine=True)
     out = output or Path(f"{name}-testset")
     assert registry.scheduler is not None
@@ -242,6 +243,7 @@ def cmd_ask(name: str, question: str | None, model: str, top_k: int, mode: str, 
     registry = knowledge(with_engine=True)
     scheduler = registry.scheduler
     assert scheduler is not None
+    ensure_model(model)
     spec = KnowledgeSpec([name], options_from(top_k, mode, keyword_weight, dense_weight))
     request, hits = retrieve(registry, spec, Request(messages=[{"role": "user", "content": question}]))
     entry = scheduler.acquire(model)

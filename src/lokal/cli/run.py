@@ -17,12 +17,10 @@ import click
 from ..engine.generate import Done, LoadedModel
 from ..engine.loader import load_model
 from ..engine.prompt import Request
-from ..errors import LokalError, ModelNotFoundError, OptionsError
+from ..errors import LokalError, OptionsError
 from ..options import coerce_options
-from ..sources.pull import pull_model
-from ..sources.starters import is_starter
 from ..store.names import ModelName
-from .common import PullProgress, model_store, settings
+from .common import ensure_model, model_store, settings
 
 HELP = """Available commands:
   /set system <text>            Set the system prompt
@@ -214,11 +212,7 @@ def cmd_run(model: str, prompt: tuple[str, ...], format_: str | None, system: st
     config = settings()
     store = model_store(config)
     name = ModelName.parse(model)
-    if not store.exists(name):
-        if not is_starter(name):
-            raise ModelNotFoundError(f"model '{name}' not found, try `lokal pull {name}`")
-        with PullProgress() as progress:
-            pull_model(store, name, config, progress)
+    ensure_model(model, config)
     stored = store.get(name)
     if stored.remote:
         raise LokalError(f"'{name}' is served by a remote engine; start `lokal serve` and use it through the API")
