@@ -14,7 +14,7 @@ ALLOWED = {
     "sources": {"errors", "options", "config", "store", "engine"},
     "knowledge": {"errors", "options", "config", "store", "engine"},
     "batch": {"errors", "options", "config", "store"},
-    "web": {"errors", "config"},
+    "web": {"errors", "config", ""},
     "api": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "web", ""},
     "cli": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "client", "api", ""},
 }

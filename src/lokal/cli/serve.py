@@ -77,7 +77,7 @@ def cmd_serve(preload: str | None, help_settings: bool, get_path: str | None, wa
     if watch:
         app.state.lokal.syncer.watch()
     shown = {s.env: getattr(config, s.name) for s in SETTINGS if s.name != "api_keys"}
-    click.echo(f"lokal listening on {config.base_url} (Ollama API at /api, OpenAI API at /v1)", err=True)
+    click.echo(f"lokal listening on {config.base_url} (web UI at /, Ollama API at /api, OpenAI API at /v1)", err=True)
     click.echo("settings: " + json.dumps({k: str(v) for k, v in shown.items()}), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
