@@ -189,6 +189,17 @@ def test_model_markup_renders_as_text(ui, browser_page):
         shot(page, "markup-as-text")
 
 
+def test_dark_and_narrow_screens(ui, browser_page):
+    page = browser_page
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 420, "height": 800})
+    open_ui(page, ui.url)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(20, 23, 26)"
+    assert page.locator(".sidebar").first.bounding_box()["width"] > 380, "the sidebar stacks above the chat"
+    shot(page, "dark-narrow")
+
+
 def test_with_keys_the_ui_asks_for_one(starter_home, browser_page, tmp_path):
     home = tmp_path / "keyed"
     link_store(starter_home, home)

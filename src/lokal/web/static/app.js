@@ -379,7 +379,12 @@ async function loadModelTable() {
     }, "ghost small"));
     return row;
   }));
-  if (!loaded.length) $("#loaded tbody").append(node("tr", "no model is loaded", "meta"));
+  if (!loaded.length) {
+    const row = node("tr"), cell = node("td", "no model is loaded", "meta");
+    cell.colSpan = 4;
+    row.append(cell);
+    $("#loaded tbody").append(row);
+  }
 }
 
 async function showModel(name) {
