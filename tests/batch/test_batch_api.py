@@ -80,3 +80,17 @@ def test_a_batch_survives_a_server_restart(starter_home, tmp_path):
         assert done.status == "completed" and done.request_counts.completed == 12
         ids = [json.loads(line)["custom_id"] for line in client.files.content(done.output_file_id).text.splitlines()]
         assert sorted(ids) == sorted(f"task-{i}" for i in range(12)), "each task exactly once"
+
+
+def test_a_cancelled_batch_stops_and_keeps_what_finished(server):
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused")
+    uploaded = client.files.create(file=("many.jsonl", io.BytesIO(tasks_file(30))), purpose="batch")
+    batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h")
+    wait_for(client, batch.id, ("in_progress",))
+    cancelling = client.batches.cancel(batch.id)
+    assert cancelling.status in ("cancelling", "cancelled")
+    done = wait_for(client, batch.id, ("cancelled",))
+    assert done.request_counts.completed < 30 and done.cancelled_at
+    if done.output_file_id:
+        kept = client.files.content(done.output_file_id).text.splitlines()
+        assert len(kept) == done.request_counts.completed
