@@ -29,6 +29,7 @@ def test_create_search_show_and_remove(tmp_path: Path):
     assert "skipped: photo.png" in lokal("kb", "show", "handbook").stdout
     (folder / "travel.md").unlink()
     assert "1 removed" in lokal("kb", "sync", "handbook").stdout
+    assert "5 removed" in lokal("kb", "remove", "handbook", str(folder)).stdout  # 4 documents + the skipped photo
     assert lokal("kb", "rm", "handbook").returncode == 0
     missing = lokal("kb", "search", "handbook", "crane")
     assert missing.returncode == 1 and "not found" in missing.stderr

@@ -55,6 +55,20 @@ def test_sync_embeds_only_what_changed_and_forgets_deleted_files(knowledge: Know
     assert sync(base).chunks_embedded == 0
 
 
+def test_a_missing_folder_keeps_its_documents(knowledge: Knowledge, tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Quarterly numbers for the harbour.")
+    base = knowledge.create("share", folders=[folder])
+    sync(base)
+    folder.rename(tmp_path / "unmounted")
+    result = sync(base)
+    assert not result.removed and "is missing" in result.problems[str(folder)]
+    assert base.store.stats()["documents"] == 1
+    (tmp_path / "unmounted").rename(folder)
+    assert sync(base).unchanged == 1
+
+
 def test_unsupported_files_are_listed_with_a_reason(knowledge: Knowledge, tmp_path: Path):
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -5,6 +5,7 @@
     GET    /api/knowledge/{name}               one base, its files and their problems
     DELETE /api/knowledge/{name}
     POST   /api/knowledge/{name}/folders       {"path"} binds a folder (or file) on the server
+    DELETE /api/knowledge/{name}/folders       {"path"} unbinds it (its documents go at the next sync)
     PUT    /api/knowledge/{name}/files/{file}  the body is the file's bytes
     DELETE /api/knowledge/{name}/files/{file}
     POST   /api/knowledge/{name}/sync          {"stream"?: true}: NDJSON progress, like /api/pull
@@ -84,6 +85,13 @@ async def delete(name: str, state: Lokal = Depends(lokal)) -> JSONResponse:
 async def add_folder(name: str, body: FolderBody, state: Lokal = Depends(lokal)) -> JSONResponse:
     base = state.knowledge.open(name)
     base.add_folder(Path(body.path))
+    return JSONResponse(base.info())
+
+
+@router.delete("/{name}/folders")
+async def remove_folder(name: str, body: FolderBody, state: Lokal = Depends(lokal)) -> JSONResponse:
+    base = state.knowledge.open(name)
+    base.remove_folder(Path(body.path))
     return JSONResponse(base.info())
 
 

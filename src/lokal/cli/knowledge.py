@@ -103,6 +103,18 @@ def cmd_add(name: str, paths: tuple[Path, ...], no_sync: bool) -> None:
         run_sync(registry, name)
 
 
+@cmd_kb.command("remove")
+@click.argument("name")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def cmd_remove(name: str, paths: tuple[Path, ...]) -> None:
+    """Unbind folders or files from a base; their documents leave it (the files stay on disk)."""
+    registry = knowledge()
+    base = registry.open(name)
+    for path in paths:
+        base.remove_folder(path)
+    run_sync(registry, name)
+
+
 @cmd_kb.command("sync")
 @click.argument("name")
 def cmd_sync(name: str) -> None:

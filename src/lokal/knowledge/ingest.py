@@ -102,12 +102,18 @@ def sync(base: KnowledgeBase, callback: Callback | None = None, *, into: Progres
     progress.started = time.time()
     with base.sync_lock:
         found: dict[str, Path] = {}
+        missing: list[str] = []  # a bound folder that is not there (an unmounted drive): keep its files
         for source in base.sources():
             if source.exists():
                 for path in _files(source):
                     found[str(path)] = path
+            elif source != base.uploads:
+                missing.append(str(source))
+                progress.problems[str(source)] = (f"{source} is missing; its documents are kept until it is back "
+                                                  "or unbound")
         known = {d["path"]: d for d in base.store.documents()}
-        gone = [p for p in known if p not in found]
+        gone = [p for p in known if p not in found and not any(p == m or p.startswith(m.rstrip("/") + "/")
+                                                                for m in missing)]
         if gone:
             base.store.remove_documents(gone)
             progress.removed = gone
