@@ -14,6 +14,7 @@ import math
 import mmap
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -212,10 +213,22 @@ def _tensor_nbytes(ggml_type: int, n_elements: int, name: str, cur: _Cursor) -> 
 
 
 def read_gguf(path: str | Path) -> GGUFInfo:
-    """Inspect a GGUF file; raises GGUFError for anything malformed."""
+    """Inspect a GGUF file; raises GGUFError for anything malformed.
+
+    Results are kept per (path, size, mtime): the scheduler plans every request from the model's
+    metadata, and parsing a 150k-token vocabulary took 0.35 s a request for Qwen2.5."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        stat = path.stat()
+    except OSError as exc:
+        raise GGUFError(f"cannot open {path}: {exc.strerror}") from None
+    return _read(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _read(name: str, size: int, _mtime_ns: int) -> GGUFInfo:
+    path = Path(name)
+    try:
         f = open(path, "rb")
     except OSError as exc:
         raise GGUFError(f"cannot open {path}: {exc.strerror}") from None
