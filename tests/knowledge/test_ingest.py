@@ -137,3 +137,18 @@ def test_retrieval_options_are_checked():
     with pytest.raises(BadRequestError, match="mode"):
         SearchOptions.parse({"mode": "fuzzy"})
     assert SearchOptions.parse({"top_k": "3", "keyword_weight": 2}).top_k == 3
+
+
+def test_several_bases_answer_one_query(knowledge: Knowledge, tmp_path: Path):
+    from lokal.knowledge.search import search_many
+
+    for name, city in (("north", "Tromsø"), ("south", "Gdańsk")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "hours.txt").write_text(f"The {city} office opens at eight and closes at four.")
+        (tmp_path / name / "canteen.txt").write_text("The canteen serves soup on Fridays.")
+        (tmp_path / name / "parking.txt").write_text("Parking is free for visitors with a badge.")
+        sync(knowledge.create(name, folders=[tmp_path / name]))
+    hits = search_many([knowledge.open("north"), knowledge.open("south")], "When does the Gdańsk office open?",
+                       SearchOptions(top_k=3))
+    assert (hits[0].base, Path(hits[0].path).name) == ("south", "hours.txt")
+    assert {h.base for h in hits} == {"north", "south"}, "both bases compete for the places"

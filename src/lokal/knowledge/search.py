@@ -8,9 +8,9 @@ scored 0.9551 / 0.8615 nDCG@10, half weight for the vectors 0.9575 / 0.8686 (bm2
 
 Query words are stemmed with every language in the base. FTS5 pays for every chunk a query term
 occurs in, so the commonest terms are dropped from the keyword query while their chunks add up to
-more than `KEYWORD_BUDGET` (and terms in over half of all chunks always): they are the words
-BM25 weighs least. At 100k chunks this takes a 10-word question from 160 ms to about 15 ms;
-small bases keep every term. Every hit carries its scores, ranks and citation.
+more than `KEYWORD_BUDGET`: they are the words BM25 weighs least. At 100k chunks this takes a
+10-word question from 160 ms to about 15 ms; small bases keep every term. Every hit carries its
+scores, ranks and citation.
 """
 
 from __future__ import annotations
@@ -84,50 +84,63 @@ def keyword_ranking(base: KnowledgeBase, query: str, limit: int) -> list[tuple[i
     terms = [t for t in terms if t in frequencies]  # a term no chunk holds matches nothing
     if not terms:
         return []
-    half = base.store.chunk_count() / 2
     kept = sorted(terms, key=lambda t: frequencies[t])
-    while len(kept) > 1 and (frequencies[kept[-1]] > half or sum(frequencies[t] for t in kept) > KEYWORD_BUDGET):
+    while len(kept) > 1 and sum(frequencies[t] for t in kept) > KEYWORD_BUDGET:
         kept.pop()
     return base.store.keyword_search(kept, limit)
 
 
-def dense_ranking(base: KnowledgeBase, query: str | Future[np.ndarray], limit: int) -> list[tuple[int, float]]:
+def dense_ranking(base: KnowledgeBase, query: Future[np.ndarray], limit: int) -> list[tuple[int, float]]:
     if base.store.meta("reindexing"):
         raise ConflictError(f"knowledge base '{base.name}' is half re-embedded; run `lokal kb reindex {base.name}`")
     base.index.refresh(base.store)
-    vector = base.embedder.query(query) if isinstance(query, str) else query.result()
-    return base.index.search(vector, limit)
+    return base.index.search(query.result(), limit)
 
 
-def search(base: KnowledgeBase, query: str, options: SearchOptions | None = None) -> list[Hit]:
-    options = options or SearchOptions()
-    if not query.strip():
-        raise BadRequestError("the search query is empty")
+def _rankings(base: KnowledgeBase, query: str, options: SearchOptions,
+              vectors: dict[str, Future[np.ndarray]]) -> dict[str, list[tuple[int, float]]]:
     rankings: dict[str, list[tuple[int, float]]] = {}
     depth = max(options.candidates, options.top_k)
-    # the query embedding (C, GIL released) runs beside the keyword search (SQLite, GIL released)
-    vector = _pool.submit(base.embedder.query, query) if options.mode == "hybrid" else query
+    # the query embedding (C, GIL released) runs beside the keyword search (SQLite, GIL released);
+    # bases with the same embedder share it
+    if options.mode != "bm25" and base.embedder.id not in vectors:
+        vectors[base.embedder.id] = _pool.submit(base.embedder.query, query)
     if options.mode in ("hybrid", "bm25"):
         rankings["bm25"] = keyword_ranking(base, query, depth)
     if options.mode in ("hybrid", "dense"):
-        rankings["dense"] = dense_ranking(base, vector, depth)
-    weights = {"bm25": options.keyword_weight, "dense": options.dense_weight}
-    scores: dict[int, float] = {}
-    ranks: dict[int, dict[str, int]] = {}
-    for name, ranking in rankings.items():
-        for rank, (chunk_id, raw) in enumerate(ranking, start=1):
-            fused = weights[name] / (options.rrf_k + rank) if options.mode == "hybrid" else raw
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + fused
-            ranks.setdefault(chunk_id, {})[name] = rank
-    best = sorted(scores, key=lambda c: -scores[c])[:options.top_k]
-    rows = base.store.chunks(best)
-    return [Hit(c, scores[c], rows[c]["path"], rows[c]["page"], rows[c]["heading"], rows[c]["text"],
-                rows[c]["start"], rows[c]["end"], base.name, ranks[c]) for c in best if c in rows]
+        rankings["dense"] = dense_ranking(base, vectors[base.embedder.id], depth)
+    return rankings
 
 
 def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions | None = None) -> list[Hit]:
-    """Hits from several bases, merged by score (fused scores share one scale across bases)."""
+    """Hits from one or more bases. Each retriever's lists are merged across bases by raw score
+    (cosine, BM25) before ranks are fused, so one base's best is not everyone's rank 1."""
     options = options or SearchOptions()
-    hits = [hit for base in bases for hit in search(base, query, options)]
-    hits.sort(key=lambda h: -h.score)
-    return hits[:options.top_k]
+    if not query.strip():
+        raise BadRequestError("the search query is empty")
+    vectors: dict[str, Future[np.ndarray]] = {}
+    merged: dict[str, list[tuple[float, int, int]]] = {}  # retriever → (raw score, base index, chunk id)
+    for index, base in enumerate(bases):
+        for name, ranking in _rankings(base, query, options, vectors).items():
+            merged.setdefault(name, []).extend((raw, index, chunk_id) for chunk_id, raw in ranking)
+    weights = {"bm25": options.keyword_weight, "dense": options.dense_weight}
+    scores: dict[tuple[int, int], float] = {}
+    ranks: dict[tuple[int, int], dict[str, int]] = {}
+    for name, items in merged.items():
+        items.sort(key=lambda item: -item[0])
+        for rank, (raw, index, chunk_id) in enumerate(items[:max(options.candidates, options.top_k)], start=1):
+            key = (index, chunk_id)
+            fused = weights[name] / (options.rrf_k + rank) if options.mode == "hybrid" else raw
+            scores[key] = scores.get(key, 0.0) + fused
+            ranks.setdefault(key, {})[name] = rank
+    best = sorted(scores, key=lambda k: -scores[k])[:options.top_k]
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for index, base in enumerate(bases):
+        found = base.store.chunks([c for i, c in best if i == index])
+        rows.update({(index, c): row for c, row in found.items()})
+    return [Hit(key[1], scores[key], rows[key]["path"], rows[key]["page"], rows[key]["heading"], rows[key]["text"],
+                rows[key]["start"], rows[key]["end"], bases[key[0]].name, ranks[key]) for key in best if key in rows]
+
+
+def search(base: KnowledgeBase, query: str, options: SearchOptions | None = None) -> list[Hit]:
+    return search_many([base], query, options)
