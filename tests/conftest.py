@@ -24,7 +24,7 @@ from lokal.sources.pull import pull_model
 from lokal.store.models import Model, ModelStore
 from lokal.store.names import ModelName
 
-from .helpers import LiveServer, PackageIndex, link_store
+from .helpers import LiveServer, PackageIndex, free_port, link_store
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "tests"
@@ -40,6 +40,8 @@ def lokal_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("LOKAL_HOME", str(home))
     monkeypatch.setenv("LOKAL_THREADS", "2")
+    # an address nothing listens on, so a developer's own running lokal never answers for a test
+    monkeypatch.setenv("LOKAL_HOST", f"127.0.0.1:{free_port()}")
     return home
 
 

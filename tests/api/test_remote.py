@@ -1,6 +1,8 @@
 """A model that is an alias of a remote OpenAI-compatible engine (here: a second lokal, keyed)."""
 
 import json
+import subprocess
+import sys
 
 import httpx
 import ollama
@@ -34,3 +36,8 @@ def test_a_remote_alias_answers_through_both_apis(starter_home, tmp_path):
             response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}})
         assert "capital" in json.loads(structured.choices[0].message.content)
         assert "Modelfile" in client.show("far").modelfile and "openai+http" in client.show("far").modelfile
+        # `lokal run` goes through the front server, so the alias works in the terminal too
+        run = subprocess.run([sys.executable, "-m", "lokal", "run", "far", "What is the capital of France?"],
+                             env=front.env, input="", capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert "Paris" in run.stdout

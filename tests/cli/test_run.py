@@ -9,9 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 
 from lokal.cli import main
+
+from ..helpers import LiveServer
 
 LOKAL = [sys.executable, "-m", "lokal"]
 
@@ -48,6 +51,27 @@ def test_run_format_json_prints_json(starter_store, tmp_path):
 def test_run_verbose_prints_rates(starter_store, tmp_path):
     result = lokal("run", bounded(starter_store, tmp_path), "--verbose", "Hi")
     assert "eval rate:" in result.stderr and "load duration:" in result.stderr
+
+
+def test_run_goes_through_a_running_server(starter_store, lokal_env, monkeypatch):
+    with LiveServer(lokal_env) as server:
+        monkeypatch.setenv("LOKAL_HOST", f"127.0.0.1:{server.port}")
+        result = lokal("run", "starter/smollm2", "--verbose", "What is the capital of France?")
+        assert result.returncode == 0, result.stderr
+        assert "Paris" in result.stdout
+        assert "eval rate:" in result.stderr
+        # the model loaded once, in the server, where every other client shares it
+        assert [m["name"] for m in httpx.get(server.url + "/api/ps").json()["models"]] == ["starter/smollm2:latest"]
+        term = Terminal("run", "starter/smollm2")
+        term.read_until(">>> ")
+        term.type("/show info")
+        term.read_until("llama")  # the architecture, read from the GGUF
+        term.type("/set system Answer in one word.")
+        term.type("What is the capital of France?")
+        term.read_until("Paris")
+        term.read_until(">>> ")
+        term.type("/bye")
+        assert term.close() == 0
 
 
 def test_run_pulls_a_missing_starter(store, package_index, monkeypatch):

@@ -1,4 +1,5 @@
-"""`lokal run`: chat in the terminal, like `ollama run`; drives the engine in-process.
+"""`lokal run`: chat in the terminal, like `ollama run`: through the server when one is running
+at LOKAL_HOST (the model loads once, there), otherwise with the engine in this process.
 
 With a PROMPT argument or piped stdin it answers once and exits, so it scripts well.
 Interactively: streamed answers, history (readline), multi-line input between triple quotes,
@@ -15,12 +16,15 @@ from typing import Any
 import click
 
 from ..engine.generate import Done, LoadedModel
+from ..client import Client
 from ..engine.loader import load_model
 from ..engine.prompt import Request
 from ..errors import LokalError, OptionsError
 from ..options import coerce_options
+from ..store.gguf import read_gguf
 from ..store.names import ModelName
 from .common import ensure_model, model_store, settings
+from .served import ServedModel
 
 HELP = """Available commands:
   /set system <text>            Set the system prompt
@@ -55,14 +59,14 @@ def print_stats(done: Done, load_duration: float) -> None:
 class ChatSession:
     """A conversation with one loaded model."""
 
-    def __init__(self, loaded: LoadedModel, *, system: str | None, format_: str | None, verbose: bool) -> None:
+    def __init__(self, loaded: LoadedModel | ServedModel, *, system: str | None, format_: str | None, verbose: bool) -> None:
         self.loaded = loaded
         self.system = system
         self.format = format_
         self.verbose = verbose
         self.options: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []
-        self.load_duration = loaded.runner.load_duration
+        self.load_duration = loaded.load_duration
 
     def ask(self, text: str) -> str:
         self.messages.append({"role": "user", "content": text})
@@ -87,7 +91,7 @@ class ChatSession:
         sys.stdout.flush()
         self.messages.append({"role": "assistant", "content": answer})
         if done is not None and self.verbose:
-            print_stats(done, self.load_duration)
+            print_stats(done, self.load_duration + done.load_duration)
         self.load_duration = 0.0
         return answer
 
@@ -145,7 +149,9 @@ class ChatSession:
     def _show(self, what: str) -> None:
         model = self.loaded.model
         info = self.loaded.info
-        if what == "info":
+        if info is None and what in ("info", "template"):
+            click.echo(f"'{model.name}' is served by a remote engine: its GGUF details are not known here.")
+        elif what == "info":
             for key, value in info.summary().items():
                 click.echo(f"  {key:<20}{value}")
         elif what == "system":
@@ -214,13 +220,19 @@ def cmd_run(model: str, prompt: tuple[str, ...], format_: str | None, system: st
     name = ModelName.parse(model)
     ensure_model(model, config)
     stored = store.get(name)
-    if stored.remote:
-        raise LokalError(f"'{name}' is served by a remote engine; start `lokal serve` and use it through the API")
     text = " ".join(prompt)
     if not sys.stdin.isatty():
         piped = sys.stdin.read()
         text = f"{text}\n\n{piped}".strip() if text else piped.strip()
-    loaded = load_model(store, stored, config)
+    client = Client(config)
+    loaded: LoadedModel | ServedModel
+    if client.running():
+        loaded = ServedModel(client, stored, read_gguf(stored.model_path) if stored.model_path else None)
+    elif stored.remote:
+        raise LokalError(f"'{name}' is served by a remote engine: start `lokal serve`, then run it again")
+    else:
+        client.close()
+        loaded = load_model(store, stored, config)
     try:
         session = ChatSession(loaded, system=system, format_=format_, verbose=verbose)
         if text:

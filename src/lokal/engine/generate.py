@@ -67,6 +67,10 @@ class LoadedModel:
     def context_length(self) -> int:
         return self.runner.n_ctx
 
+    @property
+    def load_duration(self) -> float:
+        return self.runner.load_duration
+
     def options(self, request: Request) -> dict[str, Any]:
         return {**self.model.parameters, **request.options}
 
