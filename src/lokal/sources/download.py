@@ -35,6 +35,21 @@ def _hash_prefix(path: Path) -> tuple[Any, int]:
     return h, size
 
 
+class _Retry:
+    """Waits between attempts, doubling from 1 s to 30 s; the last failure becomes a DownloadError."""
+
+    def __init__(self, url: str, attempts: int) -> None:
+        self.url = url
+        self.attempts = attempts
+        self.delay = 1.0
+
+    def failed(self, attempt: int, exc: Exception) -> None:
+        if attempt == self.attempts:
+            raise DownloadError(f"download of {self.url} failed after {self.attempts} attempts: {exc}") from None
+        time.sleep(self.delay)
+        self.delay = min(self.delay * 2, 30.0)
+
+
 def download_file(client: httpx.Client, url: str, dest: Path, *, sha256: str | None = None,
                   progress: Progress | None = None, attempts: int = 5) -> Path:
     """Fetch `url` into `dest`, resuming a previous partial download."""
@@ -43,7 +58,7 @@ def download_file(client: httpx.Client, url: str, dest: Path, *, sha256: str | N
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     h, have = _hash_prefix(partial)
-    delay = 1.0
+    retry = _Retry(url, attempts)
     for attempt in range(1, attempts + 1):
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
@@ -68,10 +83,7 @@ def download_file(client: httpx.Client, url: str, dest: Path, *, sha256: str | N
                     os.fsync(out.fileno())
             break
         except (httpx.TransportError, httpx.RemoteProtocolError) as exc:
-            if attempt == attempts:
-                raise DownloadError(f"download of {url} failed after {attempts} attempts: {exc}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+            retry.failed(attempt, exc)
     if sha256 is not None and h.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
         raise IntegrityError(f"{dest.name}: sha256 mismatch (expected {sha256}, got {h.hexdigest()})")
@@ -146,7 +158,7 @@ def download_parts(client: httpx.Client, url: str, dest: Path, *, digest: str, s
             progress(sum(p["done"] for p in plan), size)
 
     def fetch(part: dict[str, int]) -> None:
-        delay = 1.0
+        retry = _Retry(url, attempts)
         for attempt in range(1, attempts + 1):
             start = part["offset"] + part["done"]
             end = part["offset"] + part["size"] - 1
@@ -165,15 +177,13 @@ def download_parts(client: httpx.Client, url: str, dest: Path, *, digest: str, s
                             part["done"] += len(chunk)
                             save()
                         report()
-                        delay = 1.0  # progress resets the backoff
+                        retry.delay = 1.0  # progress resets the backoff
                 if part["done"] >= part["size"]:
                     return
             except (httpx.TransportError, httpx.RemoteProtocolError) as exc:
-                if attempt == attempts:
-                    raise DownloadError(f"download of {url} failed after {attempts} attempts: {exc}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
-        raise DownloadError(f"download of {url} stalled: part at {part['offset']} incomplete")
+                retry.failed(attempt, exc)
+            else:  # the server closed the connection before the part's last byte
+                retry.failed(attempt, DownloadError(f"the part at byte {part['offset']} stopped short"))
 
     def run(part: dict[str, int]) -> None:
         try:
