@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from tests.helpers import LiveServer
 from tests.knowledge.files import make_folder
 
 LOKAL = [sys.executable, "-m", "lokal"]
@@ -35,11 +38,20 @@ def test_create_search_show_and_remove(tmp_path: Path):
     assert missing.returncode == 1 and "not found" in missing.stderr
 
 
-def test_ask_answers_with_sources(starter_store, tmp_path: Path):
+def test_ask_answers_with_sources(starter_store, lokal_env, tmp_path: Path, monkeypatch):
     assert lokal("kb", "create", "handbook", str(make_folder(tmp_path / "docs"))).returncode == 0
-    answer = lokal("ask", "handbook", "How many tonnes does the new harbour crane lift?", "-k", "2")
+    question = ["ask", "handbook", "How many tonnes does the new harbour crane lift?", "-k", "2"]
+    answer = lokal(*question)
     assert answer.returncode == 0, answer.stderr
     assert "Sources:" in answer.stdout and "[1] report.pdf, page 2" in answer.stdout
+    with LiveServer(lokal_env) as server:  # with a server running, `ask` goes through it
+        monkeypatch.setenv("LOKAL_HOST", f"127.0.0.1:{server.port}")
+        answer = lokal(*question)
+        assert answer.returncode == 0, answer.stderr
+        assert "Sources:" in answer.stdout and "[1] report.pdf, page 2" in answer.stdout
+        assert [m["name"] for m in httpx.get(server.url + "/api/ps").json()["models"]] == ["starter/smollm2:latest"]
+        missing = lokal("ask", "no-such-base", "Anything?")
+        assert missing.returncode == 1 and "no-such-base" in missing.stderr
 
 
 def write_dataset(folder: Path) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -11,16 +13,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..engine.generate import Delta, Done
+from ..client import Client
+from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
 from ..engine.scheduler import Scheduler
-from ..knowledge.answer import KnowledgeSpec, retrieve
+from ..knowledge.answer import KnowledgeSpec, retrieve, source_label, with_citations
 from ..knowledge.background import Syncer
 from ..knowledge.base import Knowledge
 from ..knowledge.evaluate import eval_base, evaluate, ingest_corpus, load_dataset
 from ..knowledge.ingest import Progress as SyncProgress, reindex, sync
 from ..knowledge.search import MODES, SearchOptions, search
+from ..store.names import ModelName
 from .common import ensure_model, model_store, settings, with_options
+from .served import ServedModel
 
 DEFAULT_MODEL = "starter/smollm2"
 err = Console(stderr=True)
@@ -252,24 +257,38 @@ def cmd_ask(name: str, question: str | None, model: str, top_k: int, mode: str, 
     question = question or (sys.stdin.read().strip() if not sys.stdin.isatty() else "")
     if not question:
         raise click.UsageError("give a QUESTION (or pipe one in)")
+    ensure_model(model)
+    options = options_from(top_k, mode, keyword_weight, dense_weight)
+    asked = Request(messages=[{"role": "user", "content": question}])
+    client = Client(settings())
+    if client.running():  # the server has the model (and the embedder) loaded already
+        served = ServedModel(client, model_store().get(ModelName.parse(model)), None)
+        try:
+            print_answer(served.stream(asked, knowledge={"bases": [name], **asdict(options)}))
+        finally:
+            served.close()
+        return
+    client.close()
     registry = knowledge(with_engine=True)
     scheduler = registry.scheduler
     assert scheduler is not None
-    ensure_model(model)
-    spec = KnowledgeSpec([name], options_from(top_k, mode, keyword_weight, dense_weight))
-    request, hits = retrieve(registry, spec, Request(messages=[{"role": "user", "content": question}]))
+    request, hits = retrieve(registry, KnowledgeSpec([name], options), asked)
     entry = scheduler.acquire(model)
     try:
-        for event in entry.served.stream(request):  # type: ignore[union-attr]
-            if isinstance(event, Delta):
-                sys.stdout.write(event.content)
-                sys.stdout.flush()
-            elif isinstance(event, Done):
-                sys.stdout.write("\n")
+        print_answer(with_citations(entry.served.stream(request), hits))  # type: ignore[union-attr]
     finally:
         scheduler.release(entry)
         scheduler.close()
-    click.echo("\nSources:")
-    for number, hit in enumerate(hits, start=1):
-        where = Path(hit.path).name + (f", page {hit.page}" if hit.page else "") + (f", {hit.heading}" if hit.heading else "")
-        click.echo(f"  [{number}] {where}")
+
+
+def print_answer(events: Iterator[Event]) -> None:
+    """Stream the answer, then its numbered sources."""
+    for event in events:
+        if isinstance(event, Delta):
+            sys.stdout.write(event.content)
+            sys.stdout.flush()
+        elif isinstance(event, Done):
+            sys.stdout.write("\n")
+            click.echo("\nSources:")
+            for number, cited in enumerate(event.citations or [], start=1):
+                click.echo(f"  [{number}] {source_label(cited['file'], cited.get('page'), cited.get('heading'))}")

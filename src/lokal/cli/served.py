@@ -9,7 +9,6 @@ from typing import Any
 from ..client import Client
 from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
-from ..errors import LokalError
 from ..store.gguf import GGUFInfo
 from ..store.models import Model
 
@@ -24,30 +23,28 @@ class ServedModel:
         self.model = model
         self.info = info
 
-    def stream(self, request: Request) -> Iterator[Event]:
+    def stream(self, request: Request, knowledge: dict[str, Any] | None = None) -> Iterator[Event]:
+        """Chat through the server; with `knowledge`, answered from those bases (Done has citations)."""
         system = [{"role": "system", "content": request.system}] if request.system else []
         body: dict[str, Any] = {"model": str(self.model.name), "messages": system + (request.messages or []),
                                 "options": request.options, "stream": True}
         if request.format:
             body["format"] = request.format
+        if knowledge:
+            body["knowledge"] = knowledge
         parts: list[str] = []
-        try:
-            for chunk in self.client.stream("/api/chat", body):
-                if not chunk.get("done"):
-                    text = chunk.get("message", {}).get("content", "")
-                    parts.append(text)
-                    yield Delta(text)
-                    continue
-                seconds = {k: int(chunk.get(k) or 0) / 1e9 for k in
-                           ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")}
-                yield Done(done_reason=chunk.get("done_reason", "stop"), content="".join(parts),
-                           prompt_eval_count=int(chunk.get("prompt_eval_count") or 0),
-                           eval_count=int(chunk.get("eval_count") or 0), **seconds)
-        except LokalError as exc:
-            if getattr(exc, "status", 0) == 404:
-                raise LokalError(f"the server at {self.client.base_url} has no model '{self.model.name}' "
-                                 "(does it use another LOKAL_HOME?)") from None
-            raise
+        for chunk in self.client.stream("/api/chat", body):
+            if not chunk.get("done"):
+                text = chunk.get("message", {}).get("content", "")
+                parts.append(text)
+                yield Delta(text)
+                continue
+            seconds = {k: int(chunk.get(k) or 0) / 1e9 for k in
+                       ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")}
+            yield Done(done_reason=chunk.get("done_reason", "stop"), content="".join(parts),
+                       prompt_eval_count=int(chunk.get("prompt_eval_count") or 0),
+                       eval_count=int(chunk.get("eval_count") or 0), citations=chunk.get("citations"),
+                       **seconds)
 
     def close(self) -> None:
         self.client.close()

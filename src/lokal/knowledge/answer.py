@@ -47,12 +47,13 @@ def parse_spec(value: Any) -> KnowledgeSpec:
     return KnowledgeSpec(bases, SearchOptions.parse(options))
 
 
-def source_label(hit: Hit) -> str:
-    label = PurePath(hit.path).name or hit.path
-    if hit.page is not None:
-        label += f", page {hit.page}"
-    if hit.heading:
-        label += f", {hit.heading}"
+def source_label(path: str, page: int | None = None, heading: str | None = None) -> str:
+    """"report.pdf, page 2, Results": where a passage comes from, as prompts and the CLI name it."""
+    label = PurePath(path).name or path
+    if page is not None:
+        label += f", page {page}"
+    if heading:
+        label += f", {heading}"
     return label
 
 
@@ -61,7 +62,7 @@ def context_block(hits: list[Hit], question: str) -> str:
     parts = ["Reference documents:"]
     for number, hit in enumerate(hits, start=1):
         text = hit.text.replace(fence, "")
-        parts.append(f"<<<DOCUMENT {number} [{fence}] source: {source_label(hit)}>>>\n{text}\n<<<END {number} [{fence}]>>>")
+        parts.append(f"<<<DOCUMENT {number} [{fence}] source: {source_label(hit.path, hit.page, hit.heading)}>>>\n{text}\n<<<END {number} [{fence}]>>>")
     if not hits:
         parts.append("(no documents matched)")
     parts.append(f"Question: {question}")
