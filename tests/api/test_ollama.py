@@ -121,8 +121,9 @@ def test_pull_a_starter(client, server):
 
 def test_ps_load_and_unload(client):
     client.generate(model="starter/smollm2", prompt="Hi", options={"num_predict": 2}, keep_alive="10m")
+    client.embed(model="starter/smollm2", input="Hi", keep_alive="10m")  # a second engine instance, to embed
     loaded = client.ps().models
-    assert "starter/smollm2:latest" in [m.model for m in loaded]
+    assert [m.model for m in loaded].count("starter/smollm2:latest") == 1  # one row per model, as in Ollama
     assert all(m.context_length for m in loaded)
     client.generate(model="starter/smollm2", keep_alive=0)
     assert "starter/smollm2:latest" not in [m.model for m in client.ps().models]

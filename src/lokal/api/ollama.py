@@ -191,12 +191,20 @@ async def tags(state: Lokal = Depends(lokal)) -> JSONResponse:
 
 @router.get("/api/ps")
 async def ps(state: Lokal = Depends(lokal)) -> JSONResponse:
-    models = []
-    for row in state.scheduler.loaded():
+    """One row per model, as Ollama shows it: a model loaded both to generate and to embed (two
+    engine instances here) counts their memory together and expires with the later one."""
+    models: dict[str, dict[str, Any]] = {}
+    for row in state.scheduler.loaded():  # most recently used first
         entry = row["entry"]
-        models.append({**tag_entry(entry.model), "expires_at": row["expires_at"].isoformat(), "size": entry.size,
-                       "size_vram": 0, "context_length": entry.context_length})
-    return JSONResponse({"models": models})
+        shown = models.get(entry.model.name)
+        if shown is None:
+            models[entry.model.name] = {**tag_entry(entry.model), "expires_at": row["expires_at"], "size": entry.size,
+                                        "size_vram": 0, "context_length": entry.context_length}
+        else:
+            shown["size"] += entry.size
+            shown["expires_at"] = max(shown["expires_at"], row["expires_at"])
+            shown["context_length"] = max(shown["context_length"], entry.context_length)
+    return JSONResponse({"models": [{**m, "expires_at": m["expires_at"].isoformat()} for m in models.values()]})
 
 
 def capabilities(model: Model) -> list[str]:
