@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from ..engine.embed import embed_texts
 from ..errors import BadRequestError
 from . import openai_convert as convert
-from .openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from .openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest
+from .responses_convert import merge_response, response_events, responses_request
 from .state import Lokal, keep_alive_of, lokal
 from .streaming import respond
 
@@ -40,6 +41,15 @@ async def completions(body: CompletionRequest, state: Lokal = Depends(lokal)) ->
     events = state.events(body.model, request, keep_alive=keep_alive_of((body.model_extra or {}).get("keep_alive")))
     chunks = convert.completion_chunks(body.model, events, _usage_wanted(body))
     return await respond("/v1/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_completion)
+
+
+@router.post("/responses")
+async def responses(body: ResponsesRequest, state: Lokal = Depends(lokal)) -> Response:
+    extras = body.model_extra or {}
+    events = state.events(body.model, responses_request(body), keep_alive=keep_alive_of(extras.get("keep_alive")),
+                          knowledge=extras.get("knowledge"))
+    return await respond("/v1/responses", response_events(body, events), stream=body.stream, sse=True,
+                         merge=merge_response, named=True)
 
 
 @router.post("/embeddings")

@@ -12,36 +12,41 @@ from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..options import OPTIONS, coerce_options
-from .openai_schemas import ChatCompletionRequest, CompletionRequest
+from .openai_schemas import ChatCompletionRequest, CompletionRequest, ResponsesRequest
 
 _SAMPLING = {"temperature": "temperature", "top_p": "top_p", "seed": "seed",
              "presence_penalty": "presence_penalty", "frequency_penalty": "frequency_penalty"}
 
 
-def _options(body: ChatCompletionRequest | CompletionRequest, max_tokens: int | None) -> dict[str, Any]:
+def sampling_options(body: ChatCompletionRequest | CompletionRequest | ResponsesRequest,
+                     max_tokens: int | None) -> dict[str, Any]:
+    """Native options from an OpenAI body: its sampling fields, and Ollama options sent as extras."""
     extras = dict(body.model_extra or {})
     options: dict[str, Any] = dict(extras.pop("options", None) or {})
     options.update({k: v for k, v in extras.items() if k in OPTIONS})  # Ollama options as body extras
     for field, name in _SAMPLING.items():
-        value = getattr(body, field)
+        value = getattr(body, field, None)
         if value is not None:
             options[name] = value
-    if body.stop is not None:
-        options["stop"] = [body.stop] if isinstance(body.stop, str) else body.stop
+    stop = getattr(body, "stop", None)
+    if stop is not None:
+        options["stop"] = [stop] if isinstance(stop, str) else stop
     if max_tokens is not None:
         options["num_predict"] = max_tokens
     return coerce_options(options)[0]
 
 
-def _text(content: Any) -> str:
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or parts (chat's `text`, Responses' `input_text` and
+    `output_text`); images, audio and files are refused."""
     if content is None or isinstance(content, str):
         return content or ""
     parts = []
     for part in content:
-        if part.get("type") == "text":
+        if part.get("type") in ("text", "input_text", "output_text"):
             parts.append(part.get("text", ""))
-        elif part.get("type") in ("image_url", "input_image", "input_audio"):
-            raise BadRequestError("this model is text-only: image and audio parts are not supported")
+        elif part.get("type") in ("image_url", "input_image", "input_audio", "input_file"):
+            raise BadRequestError("this model is text-only: image, audio and file parts are not supported")
     return "".join(parts)
 
 
@@ -51,7 +56,7 @@ def native_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         role = m.get("role")
         if role == "developer":
             role = "system"
-        message: dict[str, Any] = {"role": role, "content": _text(m.get("content"))}
+        message: dict[str, Any] = {"role": role, "content": text_of(m.get("content"))}
         if m.get("tool_calls"):
             calls = []
             for call in m["tool_calls"]:
@@ -84,7 +89,7 @@ def chat_request(body: ChatCompletionRequest) -> Request:
     extras = body.model_extra or {}
     return Request(messages=native_messages(body.messages), tools=body.tools or None,
                    tool_choice=body.tool_choice if body.tools else None, format=format_,
-                   options=_options(body, body.max_completion_tokens or body.max_tokens),
+                   options=sampling_options(body, body.max_completion_tokens or body.max_tokens),
                    logprobs=body.logprobs, top_logprobs=body.top_logprobs or 0,
                    truncate=bool(extras.get("truncate", False)))
 
@@ -99,7 +104,7 @@ def completion_request(body: CompletionRequest) -> Request:
         prompt = prompt[0]
     if body.suffix:
         raise BadRequestError("suffix (fill-in-the-middle) is not supported yet")
-    return Request(prompt=prompt, raw=True, options=_options(body, body.max_tokens),
+    return Request(prompt=prompt, raw=True, options=sampling_options(body, body.max_tokens),
                    logprobs=body.logprobs is not None, top_logprobs=body.logprobs or 0)
 
 

@@ -60,3 +60,25 @@ class EmbeddingRequest(_Request):
     input: str | list[str] = Field(...)  # text or texts
     encoding_format: str = "float"  # float or base64
     dimensions: int | None = None  # truncate to this many dimensions
+
+
+class ResponsesRequest(_Request):
+    """OpenAI's Responses API, stateless as in Ollama: the whole conversation comes in `input`."""
+
+    model: str  # model name
+    input: str | list[dict[str, Any]]  # text, or messages, function calls and their outputs
+    instructions: str | None = None  # a system message before the conversation
+    stream: bool = False  # server-sent events named by type
+    max_output_tokens: int | None = None  # most tokens to generate
+    temperature: float | None = None
+    top_p: float | None = None
+    text: dict[str, Any] | None = None  # {"format": {"type": "text" | "json_object" | "json_schema", …}}
+    tools: list[dict[str, Any]] | None = None  # function tools: {"type": "function", "name", "parameters"}
+    tool_choice: str | dict[str, Any] | None = None  # auto, none, required, or {"type": "function", "name"}
+    truncation: str | None = None  # "auto" drops the oldest turns to fit; default: a too-long prompt is an error
+    previous_response_id: str | None = None  # refused: nothing is stored
+    background: bool = False  # refused
+    store: bool | None = None  # ignored: nothing is stored
+    reasoning: dict[str, Any] | None = None  # ignored: no model here separates reasoning
+    metadata: dict[str, Any] | None = None  # echoed back
+    parallel_tool_calls: bool | None = None  # echoed back

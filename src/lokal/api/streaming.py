@@ -93,8 +93,12 @@ async def collect(gen: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse: bool,
-                  merge: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> StreamingResponse | JSONResponse:
-    """Answer with one JSON object (merged) or a stream of chunks."""
+                  merge: Callable[[list[dict[str, Any]]], dict[str, Any]],
+                  named: bool = False) -> StreamingResponse | JSONResponse:
+    """Answer with one JSON object (merged) or a stream of chunks.
+
+    `named` server-sent events carry their chunk's `type` as the event name and end without
+    `[DONE]`, as OpenAI's Responses API streams."""
     if not stream:
         return JSONResponse(merge(await collect(gen)))
     threaded = ThreadedStream(gen)
@@ -106,6 +110,8 @@ async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse
 
     def encode(item: dict[str, Any]) -> bytes:
         text = json.dumps(item, ensure_ascii=False)
+        if named:
+            return f"event: {item.get('type', 'error')}\ndata: {text}\n\n".encode()
         return f"data: {text}\n\n".encode() if sse else (text + "\n").encode()
 
     async def body() -> AsyncIterator[bytes]:
@@ -115,7 +121,7 @@ async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse
                 # under load several chunks queue up: send them in one write instead of one each
                 yield b"".join(encode(i) for i in (item, *threaded.ready()))
                 item = await threaded.next()
-            if sse:
+            if sse and not named:
                 yield b"data: [DONE]\n\n"
         except Exception as exc:  # streaming has begun: the error travels in the stream
             yield encode(error_body(path, message_of(exc), status_of(exc)))
