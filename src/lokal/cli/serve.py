@@ -76,10 +76,18 @@ def cmd_serve(preload: str | None, help_settings: bool, get_path: str | None, wa
         scheduler.release(scheduler.acquire(name))
     if watch:
         app.state.lokal.syncer.watch()
-    shown = {s.env: getattr(config, s.name) for s in SETTINGS if s.name != "api_keys"}
+    shown = {s.env: _display(getattr(config, s.name)) for s in SETTINGS if s.name != "api_keys"}
     click.echo(f"lokal listening on {config.base_url} (web UI at /, Ollama API at /api, OpenAI API at /v1)", err=True)
-    click.echo("settings: " + json.dumps({k: str(v) for k, v in shown.items()}), err=True)
+    click.echo("settings: " + json.dumps(shown), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+
+def _display(value: object) -> str:
+    """A parsed setting as a user would write it: 127.0.0.1:11434, a,b."""
+    if isinstance(value, tuple):
+        is_address = len(value) == 2 and isinstance(value[1], int)
+        return ":".join(map(str, value)) if is_address else ",".join(map(str, value))
+    return str(value)
 
 
 @click.command("ps")
