@@ -126,7 +126,8 @@ def main() -> None:
                 return int(client.post(f"{peer_url}/v1/completions", json=peer_body).json()["usage"]["completion_tokens"])
 
         # interleaved rounds: every contender is loaded, and drift on a shared machine hits each alike
-        calls = {"direct": (direct_once, 1), "direct4": (direct_once, 4), "api1": (api_once, 1), "api4": (api_once, 4)}
+        calls = {"direct": (direct_once, 1), "direct4": (direct_once, 4),
+                 "api1": (api_once, 1), "api4": (api_once, 4)}
         if peer_once:
             calls["peer4"] = (peer_once, 4)
         for fn, _ in calls.values():

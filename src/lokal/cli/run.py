@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from ..engine.generate import Done, LoadedModel
 from ..client import Client
+from ..engine.generate import Done, LoadedModel
 from ..engine.loader import load_model
 from ..engine.prompt import Request
 from ..errors import LokalError, OptionsError
@@ -59,7 +59,8 @@ def print_stats(done: Done, load_duration: float) -> None:
 class ChatSession:
     """A conversation with one loaded model."""
 
-    def __init__(self, loaded: LoadedModel | ServedModel, *, system: str | None, format_: str | None, verbose: bool) -> None:
+    def __init__(self, loaded: LoadedModel | ServedModel, *, system: str | None, format_: str | None,
+                 verbose: bool) -> None:
         self.loaded = loaded
         self.system = system
         self.format = format_

@@ -62,7 +62,8 @@ def context_block(hits: list[Hit], question: str) -> str:
     parts = ["Reference documents:"]
     for number, hit in enumerate(hits, start=1):
         text = hit.text.replace(fence, "")
-        parts.append(f"<<<DOCUMENT {number} [{fence}] source: {source_label(hit.path, hit.page, hit.heading)}>>>\n{text}\n<<<END {number} [{fence}]>>>")
+        source = source_label(hit.path, hit.page, hit.heading)
+        parts.append(f"<<<DOCUMENT {number} [{fence}] source: {source}>>>\n{text}\n<<<END {number} [{fence}]>>>")
     if not hits:
         parts.append("(no documents matched)")
     parts.append(f"Question: {question}")
