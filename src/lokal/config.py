@@ -26,7 +26,13 @@ def parse_duration(value: str | int | float) -> float:
             seconds = float(text)
         except ValueError:
             seconds = _parse_go_duration(text)
-    return float("inf") if seconds < 0 else seconds
+    if seconds != seconds:
+        raise ValueError(f"invalid duration {value!r}")
+    # negative means forever; so does anything past a century (no clock date can hold 1e300 s)
+    return float("inf") if seconds < 0 or seconds > _CENTURY else seconds
+
+
+_CENTURY = 100 * 365 * 86400.0
 
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

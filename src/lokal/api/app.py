@@ -89,6 +89,8 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
         return PlainTextResponse(state.metrics.render(queue_depth=depth, loaded_models=len(state.scheduler.loaded())),
                                  media_type="text/plain; version=0.0.4")
 
+    app.add_middleware(errors.Unhandled)  # innermost: inside the request counter, so it counts the 500
+
     @app.middleware("http")
     async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
@@ -100,7 +102,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
                      (time.perf_counter() - started) * 1000)
         return response
 
-    for exc_type in (LokalError, HTTPException, RequestValidationError, Exception):
+    for exc_type in (LokalError, HTTPException, RequestValidationError):
         app.add_exception_handler(exc_type, errors.handle)
 
     app.add_middleware(JSONBodies)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from .fields import RowId
 from .state import Lokal, lokal
 
 router = APIRouter(prefix="/api/conversations")
@@ -66,6 +67,6 @@ async def add_message(conversation_id: str, body: MessageBody, state: Lokal = De
 
 
 @router.delete("/{conversation_id}/messages/{message_id}")
-async def delete_message(conversation_id: str, message_id: int, state: Lokal = Depends(lokal)) -> JSONResponse:
+async def delete_message(conversation_id: str, message_id: RowId, state: Lokal = Depends(lokal)) -> JSONResponse:
     state.chats.delete_message(conversation_id, message_id)
     return JSONResponse({"status": "success"})

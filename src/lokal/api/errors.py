@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import LokalError
 
@@ -75,3 +76,31 @@ def error_response(path: str, exc: BaseException) -> JSONResponse:
 
 async def handle(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request.url.path, exc)
+
+
+class Unhandled:
+    """The last resort: an exception no handler knows becomes a logged 500 in the surface's shape.
+
+    Starlette's own last-resort handler answers and then re-raises, and the server then drops the
+    connection, so a client's next request on it failed too; this one answers and returns."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            await error_response(scope["path"], exc)(scope, receive, send)

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import BadRequestError, NotFoundError
 from ..knowledge.search import SearchOptions, search
+from .fields import RowId
 from .state import Lokal, lokal
 
 router = APIRouter(prefix="/api/knowledge")
@@ -151,7 +152,7 @@ async def search_chunks(name: str, body: SearchBody, state: Lokal = Depends(loka
 
 
 @router.get("/{name}/chunks/{chunk_id}")
-async def chunk(name: str, chunk_id: int, state: Lokal = Depends(lokal)) -> JSONResponse:
+async def chunk(name: str, chunk_id: RowId, state: Lokal = Depends(lokal)) -> JSONResponse:
     rows = state.knowledge.open(name).store.chunks([chunk_id])
     if chunk_id not in rows:
         raise NotFoundError(f"chunk {chunk_id} is not in knowledge base '{name}'")

@@ -17,6 +17,7 @@ from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..store.gguf import read_gguf
 from ..store.models import Model
+from .fields import tools_of
 from .ollama_schemas import ChatRequest, EmbeddingsRequest, EmbedRequest, GenerateRequest, ModelRequest
 from .state import Lokal, keep_alive_of, lokal, options_of
 from .streaming import respond
@@ -125,7 +126,7 @@ async def chat(body: ChatRequest, state: Lokal = Depends(lokal)) -> Response:
     keep_alive = keep_alive_of(body.keep_alive)
     if not body.messages:
         return await load_or_unload(state, body.model, keep_alive, {"message": {"role": "assistant", "content": ""}})
-    request = Request(messages=[m.model_dump(exclude_none=True) for m in body.messages], tools=body.tools,
+    request = Request(messages=[m.model_dump(exclude_none=True) for m in body.messages], tools=tools_of(body.tools),
                       format=body.format or None, options=options_of(body.options), logprobs=body.logprobs,
                       top_logprobs=body.top_logprobs, truncate=body.truncate)
     events = state.events(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)

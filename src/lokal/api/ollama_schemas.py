@@ -6,16 +6,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .fields import Count, Token, Tool, TopLogprobs
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ToolCallFunction(_Request):
+    name: str  # the function called
+    arguments: dict[str, Any] = Field(default_factory=dict)  # its arguments
+
+
+class ToolCall(_Request):
+    function: ToolCallFunction
 
 
 class Message(_Request):
     role: str  # system, user, assistant or tool
     content: str | None = ""  # the text
     images: list[str] | None = None  # base64 images (multimodal models only)
-    tool_calls: list[dict[str, Any]] | None = None  # calls an assistant turn made
+    tool_calls: list[ToolCall] | None = None  # calls an assistant turn made
     tool_name: str | None = None  # for role "tool": which tool answered
     thinking: str | None = None  # reasoning text of thinking models
 
@@ -26,7 +37,7 @@ class GenerateRequest(_Request):
     suffix: str | None = None  # fill-in-the-middle: refused until supported, never silently ignored
     system: str | None = None  # overrides the model's system prompt
     template: str | None = None  # overrides the model's chat template (Jinja)
-    context: list[int] | None = None  # tokens from a previous response, to continue it
+    context: list[Token] | None = None  # tokens from a previous response, to continue it
     stream: bool = True  # NDJSON chunks (default) or one object
     raw: bool = False  # send the prompt unformatted
     format: str | dict[str, Any] | None = None  # "json" or a JSON schema, enforced by grammar
@@ -34,7 +45,7 @@ class GenerateRequest(_Request):
     options: dict[str, Any] | None = None  # Ollama options (temperature, num_ctx, …)
     keep_alive: float | str | None = None  # how long the model stays loaded after this request
     logprobs: bool = False  # return log probabilities of the output tokens
-    top_logprobs: int = 0  # how many alternatives per token, with logprobs
+    top_logprobs: TopLogprobs = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest context instead of refusing an over-long prompt
     think: bool | str | None = None  # accepted for compatibility; thinking is not separated
     knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
@@ -43,13 +54,13 @@ class GenerateRequest(_Request):
 class ChatRequest(_Request):
     model: str  # model name
     messages: list[Message] = Field(default_factory=list)  # the conversation; empty loads or unloads
-    tools: list[dict[str, Any]] | None = None  # tools the model may call
+    tools: list[Tool] | None = None  # tools the model may call
     format: str | dict[str, Any] | None = None  # "json" or a JSON schema, enforced by grammar
     options: dict[str, Any] | None = None  # Ollama options
     stream: bool = True  # NDJSON chunks (default) or one object
     keep_alive: float | str | None = None  # how long the model stays loaded after this request
     logprobs: bool = False  # return log probabilities of the output tokens
-    top_logprobs: int = 0  # how many alternatives per token, with logprobs
+    top_logprobs: TopLogprobs = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest turns instead of refusing an over-long prompt
     think: bool | str | None = None  # accepted for compatibility
     knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
@@ -61,7 +72,7 @@ class EmbedRequest(_Request):
     truncate: bool = True  # cut inputs to the context instead of failing
     options: dict[str, Any] | None = None  # Ollama options
     keep_alive: float | str | None = None  # how long the model stays loaded
-    dimensions: int | None = None  # truncate embeddings to this many dimensions
+    dimensions: Count | None = None  # truncate embeddings to this many dimensions
 
 
 class EmbeddingsRequest(_Request):

@@ -12,6 +12,7 @@ from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..options import OPTIONS, coerce_options
+from .fields import tools_of
 from .openai_schemas import ChatCompletionRequest, CompletionRequest, ResponsesRequest
 
 _SAMPLING = {"temperature": "temperature", "top_p": "top_p", "seed": "seed",
@@ -36,11 +37,14 @@ def sampling_options(body: ChatCompletionRequest | CompletionRequest | Responses
     return coerce_options(options)[0]
 
 
-def text_of(content: Any) -> str:
+def text_of(content: Any, where: str = "content") -> str:
     """The text of a message's content: a string, or parts (chat's `text`, Responses' `input_text` and
     `output_text`); images, audio and files are refused."""
     if content is None or isinstance(content, str):
         return content or ""
+    if not isinstance(content, list) or not all(isinstance(p, dict) and isinstance(p.get("text", ""), str)
+                                                for p in content):
+        raise BadRequestError(f"{where} must be a string or a list of parts like {{\"type\": \"text\", \"text\": \"…\"}}")
     parts = []
     for part in content:
         if part.get("type") in ("text", "input_text", "output_text"):
@@ -87,7 +91,8 @@ def chat_request(body: ChatCompletionRequest) -> Request:
             raise BadRequestError("response_format.json_schema.schema must be a JSON schema object")
         format_ = schema
     extras = body.model_extra or {}
-    return Request(messages=native_messages(body.messages), tools=body.tools or None,
+    return Request(messages=native_messages([m.model_dump(exclude_none=True) for m in body.messages]),
+                   tools=tools_of(body.tools),
                    tool_choice=body.tool_choice if body.tools else None, format=format_,
                    options=sampling_options(body, body.max_completion_tokens or body.max_tokens),
                    logprobs=body.logprobs, top_logprobs=body.top_logprobs or 0,

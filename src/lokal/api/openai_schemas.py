@@ -1,14 +1,45 @@
-"""OpenAI wire schemas (the subset lokal serves); Ollama options are accepted as extras."""
+"""OpenAI wire schemas (the subset lokal serves); Ollama options are accepted as extras.
+
+Every field a client sends is typed and bounded here, so a wrong one is a 400 naming it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .fields import Count, Penalty, Probability, Seed, Temperature, Tool, TopLogprobs
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="allow")  # extras: num_ctx, top_k, options, keep_alive, …
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str  # text, image_url, input_audio, file (only text is served)
+    text: str | None = None  # the text of a text part
+
+
+class FunctionCall(BaseModel):
+    name: str  # the function's name
+    arguments: str | dict[str, Any] = "{}"  # its arguments, as a JSON string (or an object)
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str | None = None  # the call's id, echoed by the tool message that answers it
+    type: str = "function"  # only function
+    function: FunctionCall
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]  # who speaks
+    content: str | list[ContentPart] | None = None  # text, or parts
+    name: str | None = None  # a participant's name; for role tool, the tool's
+    tool_calls: list[ToolCall] | None = None  # calls an assistant turn made
+    tool_call_id: str | None = None  # for role tool: the call this answers
 
 
 class StreamOptions(BaseModel):
@@ -17,23 +48,23 @@ class StreamOptions(BaseModel):
 
 class ChatCompletionRequest(_Request):
     model: str  # model name
-    messages: list[dict[str, Any]]  # the conversation
+    messages: list[ChatMessage]  # the conversation
     stream: bool = False  # server-sent events
     stream_options: StreamOptions | None = None  # usage in the stream
-    temperature: float | None = None  # sampling temperature
-    top_p: float | None = None  # nucleus sampling
-    max_tokens: int | None = None  # most tokens to generate
-    max_completion_tokens: int | None = None  # newer name for max_tokens
+    temperature: Temperature | None = None  # sampling temperature
+    top_p: Probability | None = None  # nucleus sampling
+    max_tokens: Count | None = None  # most tokens to generate
+    max_completion_tokens: Count | None = None  # newer name for max_tokens
     stop: str | list[str] | None = None  # stop sequences
-    seed: int | None = None  # repeatable sampling
-    presence_penalty: float | None = None  # penalise tokens already present
-    frequency_penalty: float | None = None  # penalise frequent tokens
+    seed: Seed | None = None  # repeatable sampling
+    presence_penalty: Penalty | None = None  # penalise tokens already present
+    frequency_penalty: Penalty | None = None  # penalise frequent tokens
     response_format: dict[str, Any] | None = None  # text, json_object or json_schema
-    tools: list[dict[str, Any]] | None = None  # functions the model may call
+    tools: list[Tool] | None = None  # functions the model may call
     tool_choice: str | dict[str, Any] | None = None  # none, auto, required, or a named function
     logprobs: bool = False  # return token log probabilities
-    top_logprobs: int | None = None  # alternatives per token
-    n: int = 1  # only 1 is supported
+    top_logprobs: TopLogprobs | None = None  # alternatives per token
+    n: Count = 1  # only 1 is supported
     user: str | None = None  # ignored
 
 
@@ -43,37 +74,69 @@ class CompletionRequest(_Request):
     suffix: str | None = None  # fill-in-the-middle: refused until supported
     stream: bool = False  # server-sent events
     stream_options: StreamOptions | None = None  # usage in the stream
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = 16  # OpenAI's default for completions
+    temperature: Temperature | None = None
+    top_p: Probability | None = None
+    max_tokens: Count | None = 16  # OpenAI's default for completions
     stop: str | list[str] | None = None
-    seed: int | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    logprobs: int | None = None  # alternatives per token
+    seed: Seed | None = None
+    presence_penalty: Penalty | None = None
+    frequency_penalty: Penalty | None = None
+    logprobs: TopLogprobs | None = None  # alternatives per token
     echo: bool = False  # not supported
-    n: int = 1  # only 1 is supported
+    n: Count = 1  # only 1 is supported
 
 
 class EmbeddingRequest(_Request):
     model: str  # model name
     input: str | list[str] = Field(...)  # text or texts
     encoding_format: str = "float"  # float or base64
-    dimensions: int | None = None  # truncate to this many dimensions
+    dimensions: Count | None = None  # truncate to this many dimensions
+
+
+class ResponseItem(BaseModel):
+    """One input item: a message, a function call, or a function call's output."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str | None = None  # message (the default when role is set), function_call, function_call_output
+    role: str | None = None  # for messages
+    content: str | list[dict[str, Any]] | None = None  # for messages: text or parts
+    call_id: str | None = None  # for function calls and their outputs
+    name: str | None = None  # for function calls
+    arguments: str | None = None  # for function calls: a JSON object as a string
+    output: str | list[dict[str, Any]] | None = None  # for function call outputs
+
+
+class ResponseTool(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str  # only function
+    name: str | None = None  # the function's name
+    description: str | None = None
+    parameters: dict[str, Any] | None = None  # its arguments, as a JSON schema
+
+
+class TextFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")  # for json_schema
+
+
+class TextConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    format: TextFormat | None = None
 
 
 class ResponsesRequest(_Request):
     """OpenAI's Responses API, stateless as in Ollama: the whole conversation comes in `input`."""
 
     model: str  # model name
-    input: str | list[dict[str, Any]]  # text, or messages, function calls and their outputs
+    input: str | list[ResponseItem]  # text, or messages, function calls and their outputs
     instructions: str | None = None  # a system message before the conversation
     stream: bool = False  # server-sent events named by type
-    max_output_tokens: int | None = None  # most tokens to generate
-    temperature: float | None = None
-    top_p: float | None = None
-    text: dict[str, Any] | None = None  # {"format": {"type": "text" | "json_object" | "json_schema", …}}
-    tools: list[dict[str, Any]] | None = None  # function tools: {"type": "function", "name", "parameters"}
+    max_output_tokens: Count | None = None  # most tokens to generate
+    temperature: Temperature | None = None
+    top_p: Probability | None = None
+    text: TextConfig | None = None  # {"format": {"type": "text" | "json_object" | "json_schema", …}}
+    tools: list[ResponseTool] | None = None  # function tools: {"type": "function", "name", "parameters"}
     tool_choice: str | dict[str, Any] | None = None  # auto, none, required, or {"type": "function", "name"}
     truncation: str | None = None  # "auto" drops the oldest turns to fit; default: a too-long prompt is an error
     previous_response_id: str | None = None  # refused: nothing is stored

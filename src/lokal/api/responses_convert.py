@@ -29,13 +29,14 @@ def _messages(body: ResponsesRequest) -> list[dict[str, Any]]:
     if isinstance(body.input, str):
         return [*messages, {"role": "user", "content": body.input}]
     names: dict[str, str] = {}  # call_id → function name, for the tool messages that answer them
-    for number, item in enumerate(body.input):
+    for number, raw in enumerate(body.input):
+        item = raw.model_dump(exclude_none=True)
         kind = item.get("type") or ("message" if "role" in item else None)
         if kind == "message":
             role = "system" if item.get("role") == "developer" else item.get("role")
             if role not in ("system", "user", "assistant"):
                 raise BadRequestError(f"input[{number}]: role must be user, system, developer or assistant")
-            messages.append({"role": role, "content": text_of(item.get("content"))})
+            messages.append({"role": role, "content": text_of(item.get("content"), f"input[{number}].content")})
         elif kind == "function_call":
             try:
                 arguments = json.loads(item.get("arguments") or "{}")
@@ -49,7 +50,8 @@ def _messages(body: ResponsesRequest) -> list[dict[str, Any]]:
                 messages.append({"role": "assistant", "content": "", "tool_calls": [call]})
         elif kind == "function_call_output":
             output = item.get("output")
-            messages.append({"role": "tool", "content": output if isinstance(output, str) else text_of(output),
+            messages.append({"role": "tool", "content": output if isinstance(output, str) else
+                             text_of(output, f"input[{number}].output"),
                              "tool_name": names.get(item.get("call_id", ""), "")})
         elif kind != "reasoning":  # reasoning items from other servers carry nothing a model here can use
             raise BadRequestError(f"input[{number}]: items of type {kind!r} are not supported")
@@ -58,7 +60,8 @@ def _messages(body: ResponsesRequest) -> list[dict[str, Any]]:
 
 def _tools(body: ResponsesRequest) -> list[dict[str, Any]] | None:
     tools = []
-    for tool in body.tools or []:
+    for raw in body.tools or []:
+        tool = raw.model_dump(exclude_none=True)
         if tool.get("type") != "function":
             raise BadRequestError(f"only function tools are supported, not {tool.get('type')!r}")
         tools.append({"type": "function", "function": {
@@ -68,14 +71,14 @@ def _tools(body: ResponsesRequest) -> list[dict[str, Any]] | None:
 
 
 def _format(body: ResponsesRequest) -> Any:
-    fmt = (body.text or {}).get("format") or {}
-    if fmt.get("type") == "json_object":
+    fmt = body.text.format if body.text else None
+    if fmt is None or fmt.type == "text":
+        return None
+    if fmt.type == "json_object":
         return "json"
-    if fmt.get("type") == "json_schema":
-        if not isinstance(fmt.get("schema"), dict):
-            raise BadRequestError("text.format.schema must be a JSON schema object")
-        return fmt["schema"]
-    return None
+    if fmt.schema_ is None:
+        raise BadRequestError("text.format.schema must be a JSON schema object")
+    return fmt.schema_
 
 
 def responses_request(body: ResponsesRequest) -> Request:
@@ -102,8 +105,9 @@ class _Stream:
             "id": _id("resp"), "object": "response", "created_at": int(time.time()), "status": "in_progress",
             "model": body.model, "output": [], "error": None, "incomplete_details": None,
             "instructions": body.instructions, "max_output_tokens": body.max_output_tokens,
-            "temperature": body.temperature, "top_p": body.top_p, "text": body.text or {"format": {"type": "text"}},
-            "tools": body.tools or [], "tool_choice": body.tool_choice or "auto",
+            "temperature": body.temperature, "top_p": body.top_p,
+            "text": body.text.model_dump(by_alias=True, exclude_none=True) if body.text else {"format": {"type": "text"}},
+            "tools": [tool.model_dump(exclude_none=True) for tool in body.tools or []], "tool_choice": body.tool_choice or "auto",
             "parallel_tool_calls": body.parallel_tool_calls is not False, "truncation": body.truncation or "disabled",
             "metadata": body.metadata or {}, "store": False, "usage": None}
 

@@ -15,6 +15,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import LokalError
 from .errors import error_body
 
 PUBLIC = {("GET", "/"), ("HEAD", "/"), ("GET", "/health"), ("HEAD", "/health")}
@@ -91,7 +92,7 @@ class SecurityMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge()
+                    raise BodyTooLarge(f"request body over {limit} bytes (LOKAL_MAX_BODY)")
             return message
 
         try:
@@ -100,8 +101,10 @@ class SecurityMiddleware:
             await self.reject(scope, send, 413, f"request body over {self.max_body} bytes (LOKAL_MAX_BODY)")
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(LokalError):
+    """A body went past LOKAL_MAX_BODY while it was read."""
+
+    status = 413
 
 
 def cors_origin_regex() -> str:

@@ -1,4 +1,9 @@
-"""Embeddings through the engine: Ollama's /api/embed, OpenAI's /v1/embeddings and GGUF embedders of knowledge bases."""
+"""Embeddings through the engine: Ollama's /api/embed, OpenAI's /v1/embeddings and GGUF embedders of knowledge bases.
+
+One request's work is bounded before anything is tokenized: at most `MAX_INPUTS` inputs (OpenAI's
+limit) of at most `MAX_CHARS` characters together; an input longer than its context could hold
+is cut in characters first when truncating, and refused with its numbers when not.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,21 @@ import time
 from typing import Any
 
 from ..errors import BadRequestError
+from .prompt import char_limit, check_chars
 from .scheduler import Scheduler
+
+MAX_INPUTS = 2048
+MAX_CHARS = 1_000_000
+
+
+def check_inputs(inputs: list[str]) -> None:
+    if any(not isinstance(text, str) for text in inputs):
+        raise BadRequestError("input must be a string or a list of strings")
+    if len(inputs) > MAX_INPUTS:
+        raise BadRequestError(f"input holds {len(inputs):,} texts; at most {MAX_INPUTS:,} per request")
+    total = sum(len(text) for text in inputs)
+    if total > MAX_CHARS:
+        raise BadRequestError(f"input is {total:,} characters; at most {MAX_CHARS:,} per request")
 
 
 def embed_texts(scheduler: Scheduler, name: str, inputs: list[str], *, truncate: bool, keep_alive: float | None,
@@ -15,8 +34,7 @@ def embed_texts(scheduler: Scheduler, name: str, inputs: list[str], *, truncate:
     """(L2-normalised vectors, prompt tokens, load seconds)."""
     if not inputs:
         return [], 0, 0.0
-    if any(not isinstance(text, str) for text in inputs):
-        raise BadRequestError("input must be a string or a list of strings")
+    check_inputs(inputs)
     started = time.perf_counter()
     entry = scheduler.acquire(name, options=options, keep_alive=keep_alive, embedding=True)
     load = time.perf_counter() - started
@@ -24,10 +42,13 @@ def embed_texts(scheduler: Scheduler, name: str, inputs: list[str], *, truncate:
         runner = getattr(entry.served, "runner", None)
         if runner is None:
             raise BadRequestError(f"model '{name}' is remote: embeddings are served by local models only")
+        limit = entry.context_length
         batch: list[Any] = list(inputs)
         if truncate:
-            limit = entry.context_length
-            batch = [tokens[:limit] for tokens in (runner.tokenize(text) for text in inputs)]
+            batch = [tokens[:limit] for tokens in (runner.tokenize(text[:char_limit(limit)]) for text in inputs)]
+        else:
+            for number, text in enumerate(inputs):
+                check_chars(text, limit, f"input {number}")
         result = runner.embed(batch)
     finally:
         scheduler.release(entry)

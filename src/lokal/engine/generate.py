@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadRequestError
+from ..errors import BadRequestError, ContextOverflowError
 from ..store.gguf import GGUFInfo
 from ..store.models import Model
 from .prompt import Request, conversation, render_prompt
@@ -75,21 +75,30 @@ class LoadedModel:
         return {**self.model.parameters, **request.options}
 
     def prompt_for(self, request: Request) -> tuple[str, bool]:
-        """Render the prompt; with `truncate`, drop the oldest turns until it fits."""
+        """Render the prompt; with `truncate`, drop the oldest turns until it fits.
+
+        A prompt too long in characters to fit is refused (or truncated) before it is tokenized."""
         messages = conversation(self.model, request)
-        text = render_prompt(self.model, self.info, request, messages)
+        n_ctx = self.context_length
+        if request.context and len(request.context) >= n_ctx:
+            raise ContextOverflowError(f"context holds {len(request.context)} tokens but the model's context is {n_ctx}",
+                                       prompt_tokens=len(request.context), context_length=n_ctx)
         if not request.truncate or request.raw:
-            return text, False
-        limit = self.context_length - max(1, int(self.options(request).get("num_predict", 0) or 0), 16)
+            return render_prompt(self.model, self.info, request, messages, context_length=n_ctx), False
+        limit = n_ctx - max(1, int(self.options(request).get("num_predict", 0) or 0), 16)
         truncated = False
-        while len(self.runner.tokenize(text)) > limit:
+        while True:
             droppable = [i for i, m in enumerate(messages) if m.get("role") != "system"]
-            if len(droppable) <= 1:
-                break
+            try:
+                text = render_prompt(self.model, self.info, request, messages, context_length=n_ctx)
+            except ContextOverflowError:
+                if len(droppable) <= 1:  # even the last turn alone is too long
+                    raise
+            else:
+                if len(droppable) <= 1 or len(self.runner.tokenize(text)) <= limit:
+                    return text, truncated
             messages.pop(droppable[0])
             truncated = True
-            text = render_prompt(self.model, self.info, request, messages)
-        return text, truncated
 
     def body(self, request: Request, prompt: str) -> dict[str, Any]:
         options = self.options(request)

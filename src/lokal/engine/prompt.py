@@ -3,6 +3,10 @@
 Template order: a per-request `template` (Ollama /api/generate), the Modelfile's TEMPLATE, the
 GGUF's own `tokenizer.chat_template`, a built-in one for the architecture. When the engine adds
 BOS itself, a BOS the template wrote at the start is dropped, so the model never sees two.
+
+Prompts are measured in characters before they are tokenized: no tokenizer's tokens run longer
+than `CHARS_PER_TOKEN` characters, so a prompt past `context × CHARS_PER_TOKEN` cannot fit and is
+refused at once — a 100 MB prompt would otherwise tokenize for minutes before failing.
 """
 
 from __future__ import annotations
@@ -11,10 +15,24 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadRequestError
+from ..errors import BadRequestError, ContextOverflowError
 from ..store.gguf import GGUFInfo
 from ..store.models import Model
 from .template import ChatTemplate, builtin_for
+
+CHARS_PER_TOKEN = 32
+
+
+def char_limit(context_length: int) -> int:
+    """The most characters that can still fit `context_length` tokens."""
+    return context_length * CHARS_PER_TOKEN
+
+
+def check_chars(text: str, context_length: int, what: str = "the prompt") -> None:
+    if len(text) > char_limit(context_length):
+        raise ContextOverflowError(
+            f"{what} is {len(text):,} characters, more than a {context_length}-token context can hold: "
+            "shorten it, raise num_ctx, or ask for truncation", prompt_chars=len(text), context_length=context_length)
 
 
 @dataclass
@@ -79,9 +97,13 @@ def with_tool_instructions(messages: list[dict[str, Any]], tools: list[dict[str,
 
 
 def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
-                  messages: list[dict[str, Any]] | None = None) -> str:
-    """The exact text the engine will be given."""
+                  messages: list[dict[str, Any]] | None = None, *, context_length: int | None = None) -> str:
+    """The exact text the engine will be given; with `context_length`, one that cannot fit raises
+    ContextOverflowError before it is tokenized (or, for a template, before it is finished)."""
+    max_chars = char_limit(context_length) if context_length else None
     if request.raw:
+        if max_chars:
+            check_chars(request.prompt or "", context_length or 0)
         return request.prompt or ""
     template = choose_template(model, info, request.template)
     bos = info.token("bos") if info else ""
@@ -89,7 +111,13 @@ def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
     turns = messages if messages is not None else conversation(model, request)
     if request.tools and request.tool_choice != "none" and "tools" not in template.source:
         turns = with_tool_instructions(turns, request.tools)
-    text = template.render(turns, tools=request.tools or None, bos_token=bos, eos_token=eos)
+    try:
+        text = template.render(turns, tools=request.tools or None, bos_token=bos, eos_token=eos,
+                               **({"max_chars": max_chars} if max_chars else {}))
+    except ContextOverflowError:
+        raise ContextOverflowError(
+            f"the prompt is over {max_chars:,} characters, more than a {context_length}-token context can hold: "
+            "shorten it, raise num_ctx, or ask for truncation", context_length=context_length) from None
     adds_bos = bool(info.get("tokenizer.ggml.add_bos_token", True)) if info else False
     if adds_bos and bos and text.startswith(bos):
         text = text[len(bos):]

@@ -4,7 +4,8 @@ Which template a model uses: its Modelfile `TEMPLATE` if it set one, else the GG
 built-in one for its architecture. lokal renders the prompt itself and hands the engine plain text,
 so the prompt a model sees can be inspected (`lokal show --template`, tests) and token-counted
 before generation. The environment is Jinja's immutable sandbox: attribute access to Python
-internals (`''.__class__.__mro__`) raises, and lokal refuses such a template.
+internals (`''.__class__.__mro__`) raises, and lokal refuses such a template; `sandbox.py` also
+bounds what a render may build and how long it may take.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError, TemplateError as JinjaTemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import TemplateError
+from .sandbox import MAX_CHARS, BoundedSandbox, render_bounded
 
 CHATML = (
     "{% for message in messages %}"
@@ -86,10 +87,10 @@ class _Undefined(jinja2.Undefined):
         return iter(())
 
 
-_ENV = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                     extensions=["jinja2.ext.loopcontrols"], undefined=_Undefined)
+_ENV = BoundedSandbox(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"],
+                      undefined=_Undefined)
 _ENV.globals.update(raise_exception=_raise, strftime_now=_strftime_now)
-_ENV.filters["tojson"] = _tojson
+_ENV.add_filter("tojson", _tojson)
 
 _SAMPLE = [
     {"role": "system", "content": "You are helpful."},
@@ -108,24 +109,31 @@ class ChatTemplate:
 
     def render(self, messages: list[dict[str, Any]], *, tools: list[dict[str, Any]] | None = None,
                add_generation_prompt: bool = True, bos_token: str = "", eos_token: str = "",
-               **extra: Any) -> str:
+               max_chars: int = MAX_CHARS, **extra: Any) -> str:
+        """The prompt; one longer than `max_chars` raises ContextOverflowError before it is finished."""
+        variables = dict(messages=messages, tools=tools or None, add_generation_prompt=add_generation_prompt,
+                         bos_token=bos_token, eos_token=eos_token, **extra)
         try:
-            return self._template.render(
-                messages=messages, tools=tools or None, add_generation_prompt=add_generation_prompt,
-                bos_token=bos_token, eos_token=eos_token, **extra,
-            )
+            return render_bounded(self._template, variables, max_chars=max_chars)
         except TemplateError:
             raise
         except SecurityError as exc:
             raise TemplateError(f"unsafe chat template refused: {exc}") from None
-        except (JinjaTemplateError, TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        except RecursionError:
+            raise TemplateError("the chat template recursed too deeply") from None
+        except MemoryError:
+            raise TemplateError("the chat template ran out of memory") from None
+        except (JinjaTemplateError, TypeError, ValueError, KeyError, IndexError, AttributeError,
+                ArithmeticError) as exc:
             raise TemplateError(f"the chat template failed to render: {exc}") from None
 
 
 @lru_cache(maxsize=64)
 def _compile(source: str) -> jinja2.Template:
     try:
-        return _ENV.from_string(source)
+        return _ENV.compile_bounded(source)
+    except RecursionError:
+        raise TemplateError("the chat template nests too deeply to compile") from None
     except JinjaTemplateError as exc:
         raise TemplateError(f"the chat template does not compile: {exc}") from None
 

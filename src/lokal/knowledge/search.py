@@ -10,7 +10,8 @@ Query words are stemmed with every language in the base. FTS5 pays for every chu
 occurs in, so the commonest terms are dropped from the keyword query while their chunks add up to
 more than `KEYWORD_BUDGET`: they are the words BM25 weighs least. At 100k chunks this takes a
 10-word question from 160 ms to about 15 ms; small bases keep every term. Every hit carries its
-scores, ranks and citation.
+scores, ranks and citation. A query is searched by its first `QUERY_CHARS` characters (e5 reads
+512 tokens; a pasted document as a question would otherwise stem and embed for seconds).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .languages import query_terms
 
 MODES = ("hybrid", "bm25", "dense")
 KEYWORD_BUDGET = 10_000
+QUERY_CHARS = 2000
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lokal-query")
 
 
@@ -118,6 +120,7 @@ def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions |
     options = options or SearchOptions()
     if not query.strip():
         raise BadRequestError("the search query is empty")
+    query = query[:QUERY_CHARS]
     vectors: dict[str, Future[np.ndarray]] = {}
     merged: dict[str, list[tuple[float, int, int]]] = {}  # retriever → (raw score, base index, chunk id)
     for index, base in enumerate(bases):

@@ -3,6 +3,8 @@
 FROM may be a local `.gguf` path (relative to the Modelfile), a blob digest already uploaded
 (`sha256:…`, from /api/create `files`), a stored model name, or
 `openai+http(s)://host/v1 MODEL [KEY_ENV_VAR]` for a model served by a remote OpenAI-compatible engine.
+Paths are read only for the CLI (which passes the Modelfile's folder as `base_dir`): over the API
+the server reads no file a client names, and a client uploads the GGUF as a blob instead.
 """
 
 from __future__ import annotations
@@ -34,8 +36,15 @@ def create_model(store: ModelStore, name: str, spec: ModelSpec, *, base_dir: Pat
         return store.create(target, spec, remote=remote)
     if source.startswith(("sha256:", "sha256-")):
         return store.create(target, spec, model_layer=store.model_layer_from_blob(source))
+    if base_dir is None:
+        try:
+            base_name = ModelName.parse(source)
+        except BadRequestError:
+            raise BadRequestError(f"FROM {source!r} is not a model name: upload the GGUF with POST "
+                                  "/api/blobs/sha256:<digest> and name it in files (lokal create does this)") from None
+        return store.create(target, spec, base=store.get(base_name))
     path = Path(source).expanduser()
-    if not path.is_absolute() and base_dir is not None:
+    if not path.is_absolute():
         path = base_dir / path
     if source.endswith(".gguf") or path.is_file():
         if not path.is_file():
