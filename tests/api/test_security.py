@@ -108,3 +108,58 @@ def test_an_unsupported_suffix_is_refused_not_ignored(server):
     assert response.status_code == 400 and "suffix" in response.json()["error"]
     response = httpx.post(f"{server.url}/v1/completions", json={**body, "stream": False}, timeout=60)
     assert response.status_code == 400 and "suffix" in response.json()["error"]["message"]
+
+
+def _app_routes():
+    """Every (method, path) the app serves, from the app itself: a route added later is covered too."""
+    from lokal.api.app import create_app
+    from lokal.config import Settings
+
+    app = create_app(Settings.from_env({"LOKAL_HOME": "/nonexistent-lokal-home"}))
+
+    def walk(routes, prefix=""):  # newer FastAPI keeps included routers as one entry each
+        for route in routes:
+            if hasattr(route, "original_router"):
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+            else:
+                yield prefix, route
+
+    routes = set()
+    for prefix, route in walk(app.routes):
+        for method in getattr(route, "methods", None) or ():
+            path = (prefix + route.path).replace("{name:path}", "x").replace("{digest}", "sha256:" + "0" * 64)
+            while "{" in path:
+                path = path[:path.index("{")] + "x" + path[path.index("}") + 1:]
+            routes.add((method, path))
+    return sorted(routes)
+
+
+def test_with_keys_every_route_needs_one(keyed):
+    routes = _app_routes()
+    assert len(routes) > 50
+    public = {("GET", "/"), ("HEAD", "/"), ("GET", "/health"), ("HEAD", "/health"),
+              ("GET", "/ui/static/x"), ("HEAD", "/ui/static/x")}  # the UI's own files hold no data
+    for method, path in routes:
+        response = httpx.request(method, keyed.url + path, json={})
+        if (method, path) in public:
+            assert response.status_code != 401, (method, path)
+        else:
+            assert response.status_code == 401, (method, path, response.status_code)
+            wrong = httpx.request(method, keyed.url + path, json={}, headers={"Authorization": "Bearer s3cre"})
+            assert wrong.status_code == 401, (method, path)
+
+
+def test_a_cors_preflight_from_a_foreign_origin_is_refused(server):
+    response = httpx.options(f"{server.url}/api/chat", headers={
+        "Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert response.status_code == 400 and "access-control-allow-origin" not in response.headers
+    # and a simple cross-origin request gets no CORS grant, so the page cannot read the answer
+    response = httpx.get(f"{server.url}/api/tags", headers={"Origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_foreign_host_is_refused_on_every_route(server):
+    for method, path in _app_routes():
+        response = httpx.request(method, server.url + path, headers={"Host": "attacker.example:11434"})
+        assert response.status_code == 403, (method, path)

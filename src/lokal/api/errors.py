@@ -26,7 +26,7 @@ _OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403:
 
 
 def is_openai(path: str) -> bool:
-    return path.startswith("/v1/")
+    return path == "/v1" or path.startswith("/v1/")
 
 
 def status_of(exc: BaseException) -> int:

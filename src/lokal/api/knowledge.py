@@ -106,7 +106,7 @@ async def upload(name: str, filename: str, request: HTTPRequest, state: Lokal = 
 @router.delete("/{name}/files/{filename}")
 async def remove_file(name: str, filename: str, state: Lokal = Depends(lokal)) -> JSONResponse:
     base = state.knowledge.open(name)
-    path = base.uploads / Path(filename).name
+    path = base.upload_path(filename)
     if not path.is_file():
         raise NotFoundError(f"file '{filename}' is not in knowledge base '{name}'")
     path.unlink()

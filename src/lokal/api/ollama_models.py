@@ -95,11 +95,10 @@ async def create(body: CreateRequest, state: Lokal = Depends(lokal)) -> Response
         raise BadRequestError("model is required")
     spec = spec_of(body, state)
 
-    def work(emit: Any) -> None:
-        emit({"status": "parsing model"})
+    def work(emit: Any) -> None:  # created before the first status, so a refusal keeps its real status code
         create_model(state.store, name, spec)
-        emit({"status": "writing manifest"})
-        emit({"status": "success"})
+        for status in ("parsing model", "writing manifest", "success"):
+            emit({"status": status})
 
     return await respond("/api/create", progress_of(work), stream=body.stream, sse=False, merge=last)
 

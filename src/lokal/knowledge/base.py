@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+def _resolved(path: Path) -> Path:
+    text = str(path)
+    if "\x00" in text or len(text) > 4096:
+        raise BadRequestError(f"folder {text[:80]!r} is not a usable path")
+    return path.expanduser().resolve()
+
+
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME.match(name) or name.endswith((".db", ".files")):
         raise BadRequestError(f"knowledge base name {name!r} is invalid: use letters, digits, '.', '_' or '-' "
@@ -47,7 +54,7 @@ class KnowledgeBase:
         return [*self.folders(), self.uploads]
 
     def add_folder(self, path: Path) -> None:
-        path = path.expanduser().resolve()
+        path = _resolved(path)
         if not path.exists():
             raise NotFoundError(f"{path} does not exist")
         folders = [str(p) for p in self.folders()]
@@ -55,22 +62,27 @@ class KnowledgeBase:
             self.store.set_meta("folders", [*folders, str(path)])
 
     def remove_folder(self, path: Path) -> None:
-        target = str(path.expanduser().resolve())
+        target = str(_resolved(path))
         folders = [str(p) for p in self.folders()]
         if target not in folders:
             raise NotFoundError(f"{target} is not a folder of knowledge base '{self.name}'")
         self.store.set_meta("folders", [p for p in folders if p != target])
 
+    def upload_path(self, filename: str) -> Path:
+        """Where an uploaded file of this name lives: always directly in the base's uploads folder."""
+        name = Path(filename.replace("\\", "/")).name.strip()
+        if not name or name.startswith(".") or len(name.encode()) > 255 or any(ord(c) < 32 for c in name):
+            raise BadRequestError(f"file name {filename[:80]!r} is not usable: give a plain file name "
+                                  "(no folders, control characters or leading dot; at most 255 bytes)")
+        return self.uploads / name
+
     def add_file(self, filename: str, data: bytes) -> Path:
         """Keep an uploaded file with the base (written atomically); the next sync ingests it."""
-        name = Path(filename.replace("\\", "/")).name.strip()
-        if not name or name.startswith(".") or name in ("..",):
-            raise BadRequestError(f"file name {filename!r} is not usable")
+        target = self.upload_path(filename)
         self.uploads.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.uploads, prefix=".upload-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        target = self.uploads / name
         os.replace(tmp, target)
         return target
 
@@ -100,7 +112,7 @@ class Knowledge:
             raise ConflictError(f"knowledge base '{name}' already exists")
         chosen = embedder_for(embedder, self.scheduler)
         for folder in folders or []:
-            if not folder.expanduser().exists():
+            if not _resolved(folder).exists():
                 raise NotFoundError(f"{folder} does not exist")
         store = KnowledgeStore(path)
         store.set_meta("embedder", {"spec": embedder or DEFAULT, "id": chosen.id, "dim": chosen.dim})
