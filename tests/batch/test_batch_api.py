@@ -2,6 +2,7 @@
 
 import io
 import json
+import sqlite3
 import time
 
 import openai
@@ -74,6 +75,8 @@ def test_a_batch_survives_a_server_restart(starter_home, tmp_path):
             time.sleep(0.1)
         live.proc.kill()  # no goodbye: as a crash or power cut would
         live.proc.wait()
+    with sqlite3.connect(home / "batches.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with LiveServer(home) as live:
         client = openai.OpenAI(base_url=live.url + "/v1", api_key="unused")
         done = wait_for(client, batch.id, ("completed", "failed"))

@@ -86,7 +86,7 @@ def test_unsupported_files_are_listed_with_a_reason(knowledge: Knowledge, tmp_pa
 def test_an_ingest_killed_mid_way_leaves_a_base_that_finishes_on_the_next_sync(knowledge: Knowledge, tmp_path: Path):
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(40):
+    for i in range(50):
         (folder / f"note{i:02}.txt").write_text(f"Note {i}. " + " ".join(f"word{i}x{j}" for j in range(120)))
     base = knowledge.create("many", folders=[folder])
     db = base.store.path
@@ -100,15 +100,15 @@ def test_an_ingest_killed_mid_way_leaves_a_base_that_finishes_on_the_next_sync(k
             done = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert 3 <= done < 40
+    assert 3 <= done < 50
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         half = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         assert conn.execute("SELECT COUNT(*) FROM documents d WHERE chunks != "
                             "(SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id)").fetchone()[0] == 0
     result = sync(base)
-    assert len(result.added) == 40 - half and result.unchanged == half
-    assert base.store.stats()["documents"] == 40
+    assert len(result.added) == 50 - half and result.unchanged == half
+    assert base.store.stats()["documents"] == 50
     assert Path(search(base, "word7x5", SearchOptions(mode="bm25", top_k=1))[0].path).name == "note07.txt"
 
 

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 import pytest
@@ -13,12 +14,13 @@ import pytest
 from lokal.config import Settings
 from lokal.engine.loader import load_model
 from lokal.engine.prompt import Request
-from lokal.errors import IntegrityError, ModelNotFoundError, UnauthorizedError
+from lokal.errors import DownloadError, IntegrityError, ModelNotFoundError, UnauthorizedError
 from lokal.sources.archive import export_model, import_model
 from lokal.sources.go_template import go_to_jinja
 from lokal.sources.huggingface import HubFile, choose, quant_of
 from lokal.sources.pull import pull_model
 from lokal.store import manifests as mt
+from lokal.store.models import ModelStore
 
 from .hosts import GO_CHATML, ModelHost
 
@@ -165,3 +167,59 @@ def test_pull_prints_progress_in_the_cli(store, smollm2, lokal_env):
                                 env={**os.environ}, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     assert "success" in result.stdout + result.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 110 MB tmpfs: room for SmolLM2 (98 MB), but not for it and much else."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=110m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_pull_onto_a_disk_too_small_fails_first_and_registers_nothing(small_disk, smollm2):
+    (small_disk / "ballast").write_bytes(b"\0" * 40_000_000)
+    store = ModelStore(small_disk / "models")
+    with ModelHost(smollm2.model_path) as host, pytest.raises(DownloadError, match="not enough disk space"):
+        pull_model(store, f"{host.address}/library/smollm2:latest", Settings.from_env(), insecure=True)
+    assert host.gguf_served == 0 and store.list() == []
+
+
+def test_a_disk_that_fills_mid_pull_fails_clearly_and_resumes_once_freed(small_disk, smollm2):
+    store = ModelStore(small_disk / "models")
+    size = smollm2.model_path.stat().st_size
+    failure: list[BaseException] = []
+    with ModelHost(smollm2.model_path, throttle=0.02) as host:
+        name = f"{host.address}/library/smollm2:latest"
+
+        def pull() -> None:
+            try:
+                pull_model(store, name, Settings.from_env(), insecure=True)
+            except BaseException as exc:
+                failure.append(exc)
+
+        worker = threading.Thread(target=pull)
+        worker.start()
+        deadline = time.time() + 60
+        while host.gguf_served < 20_000_000 and time.time() < deadline:
+            time.sleep(0.05)
+        ballast = small_disk / "ballast"
+        with open(ballast, "wb") as f:  # another program fills the disk
+            try:
+                while True:
+                    f.write(b"\0" * 1_000_000)
+            except OSError:
+                pass
+        host.throttle = 0.0
+        worker.join(120)
+        assert failure and isinstance(failure[0], DownloadError) and "disk is full" in str(failure[0])
+        assert store.list() == [], "nothing registered"
+        ballast.unlink()
+        host.reset()
+        model = pull_model(store, name, Settings.from_env(), insecure=True)
+        assert host.gguf_served < size, "the second pull fetched only what was missing"
+    store.verify(model)
+    assert not list(store.blobs.root.glob("*.partial*"))

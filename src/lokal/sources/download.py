@@ -6,6 +6,7 @@ file is renamed into place only when its sha256 matches. Partials are never prun
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -188,6 +189,8 @@ def download_parts(client: httpx.Client, url: str, dest: Path, *, digest: str, s
     def run(part: dict[str, int]) -> None:
         try:
             fetch(part)
+        except OSError as exc:
+            failures.append(_disk_error(exc, dest.parent))
         except BaseException as exc:
             failures.append(exc)
 
@@ -215,6 +218,14 @@ def download_parts(client: httpx.Client, url: str, dest: Path, *, digest: str, s
     os.replace(partial, dest)
     state_path.unlink(missing_ok=True)
     return dest
+
+
+def _disk_error(exc: OSError, folder: Path) -> Exception:
+    """A full disk (or quota) mid-download, said so; what was written stays for the next pull to resume."""
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return exc
+    return DownloadError(f"the disk is full: {shutil.disk_usage(folder).free / 1e6:.0f} MB free in {folder}; "
+                         "free some space and pull again (it resumes where it stopped)")
 
 
 def _load_plan(path: Path, size: int) -> list[dict[str, int]] | None:
