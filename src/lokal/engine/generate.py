@@ -19,7 +19,7 @@ from ..store.gguf import GGUFInfo
 from ..store.models import Model
 from .prompt import Request, conversation, render_prompt
 from .runner import LlamaRunner
-from .sampling import format_schema, sampling_body
+from .sampling import check_schema, format_schema, sampling_body
 from .tools import PREFIXES, call_schema, parse_tool_calls, tool_names, with_ids
 
 
@@ -113,7 +113,7 @@ class LoadedModel:
                 raise BadRequestError(f"tool_choice names {only!r}, which is not among the tools")
             schema = call_schema(request.tools, only)
         if schema is not None:
-            body["json_schema"] = schema
+            body["json_schema"] = check_schema(schema, "tools" if request.format is None else "format")
         if request.logprobs:
             body["n_probs"] = max(1, request.top_logprobs)
         return body

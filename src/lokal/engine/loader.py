@@ -51,5 +51,6 @@ def load_model(store: ModelStore, model: Model, settings: Settings, *, options: 
     threads = int(opts.get("num_thread") or settings.compute_threads())
     runner = LlamaRunner(weights_path(store, model), n_ctx=context_for(model, settings, options), parallel=parallel,
                          threads=threads, embedding=embedding, debug=settings.debug,
+                         prompt_cache_mib=0 if embedding else settings.prompt_cache,
                          pooling=None if info.arch_value("pooling_type") is not None else "mean")
     return LoadedModel(model, info, runner)

@@ -50,7 +50,7 @@ class LlamaRunner:
 
     def __init__(self, model_path: Path, *, n_ctx: int, parallel: int = 1, threads: int = 2,
                  threads_http: int = 1, poll: int | None = None, embedding: bool = False,
-                 pooling: str | None = None, debug: bool = False) -> None:
+                 pooling: str | None = None, debug: bool = False, prompt_cache_mib: int = 0) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.parallel = parallel
@@ -61,6 +61,9 @@ class LlamaRunner:
         params.n_parallel = parallel
         params.kv_unified = False
         params.ctx_shift = False  # a full context ends the answer ("length") instead of rambling forever
+        # the engine keeps up to 8 GiB of saved prompt states by default: RSS grew 87 % in a 10-minute
+        # soak (bench/soak.py); the slots keep their own prompt cache either way
+        params.cache_ram_mib = prompt_cache_mib
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.n_threads_http = threads_http

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ..errors import BadRequestError
 from ..options import LOAD_OPTIONS
+
+# The engine turns a JSON schema into a grammar, and silently samples without one when the schema
+# nests deeper than ~70 levels or a pattern repeats a part millions of times (measured: the answer
+# came out as free text). Such schemas are refused instead, so a promised shape is always enforced.
+MAX_SCHEMA_DEPTH = 64  # levels of JSON: about 30 levels of nested objects
+MAX_SCHEMA_NODES = 10_000
+MAX_PATTERN_REPEAT = 10_000
+_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 
 _RENAMES = {
     "temperature": "temperature", "top_k": "top_k", "top_p": "top_p", "min_p": "min_p",
@@ -34,6 +44,32 @@ def sampling_body(options: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def check_schema(schema: dict[str, Any], where: str = "format") -> dict[str, Any]:
+    """A schema the engine will really enforce, or a 400 that says why not."""
+    nodes = 0
+
+    def walk(value: Any, depth: int) -> None:
+        nonlocal nodes
+        nodes += 1
+        if depth > MAX_SCHEMA_DEPTH:
+            raise BadRequestError(f"{where}: the JSON schema nests deeper than {MAX_SCHEMA_DEPTH} levels")
+        if nodes > MAX_SCHEMA_NODES:
+            raise BadRequestError(f"{where}: the JSON schema has more than {MAX_SCHEMA_NODES:,} parts")
+        if isinstance(value, dict):
+            pattern = value.get("pattern")
+            if isinstance(pattern, str) and any(int(n) > MAX_PATTERN_REPEAT for m in _REPEAT.finditer(pattern)
+                                                for n in m.groups() if n):
+                raise BadRequestError(f"{where}: a pattern repeats more than {MAX_PATTERN_REPEAT:,} times")
+            for item in value.values():
+                walk(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, depth + 1)
+
+    walk(schema, 0)
+    return schema
+
+
 def format_schema(format_: str | dict[str, Any] | None) -> dict[str, Any] | None:
     """The JSON schema a `format` asks for: "json" → any object; a dict is a schema itself."""
     if format_ in (None, ""):
@@ -42,6 +78,4 @@ def format_schema(format_: str | dict[str, Any] | None) -> dict[str, Any] | None
         return {"type": "object"}
     if isinstance(format_, dict):
         return format_
-    from ..errors import BadRequestError
-
     raise BadRequestError(f'format must be "json" or a JSON schema object, got {format_!r}')

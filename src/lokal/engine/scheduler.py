@@ -27,7 +27,7 @@ from ..store.models import Model, ModelStore
 from ..store.names import ModelName
 from .generate import Event
 from .loader import context_for, load_model
-from .memory import available_bytes, estimate_bytes
+from .memory import MiB, available_bytes, estimate_bytes
 from .prompt import Request
 
 
@@ -100,14 +100,15 @@ class Scheduler:
         info = read_gguf(model.model_path)
         if embedding:
             return n_ctx, 1, estimate_bytes(info, n_ctx, 1)
+        cache = self.settings.prompt_cache * MiB
         if self.settings.num_parallel > 0:
             parallel = self.settings.num_parallel
-            return n_ctx, parallel, estimate_bytes(info, n_ctx, parallel)
+            return n_ctx, parallel, estimate_bytes(info, n_ctx, parallel, cache)
         for parallel in (4, 2, 1):  # the most slots that fit the budget
-            size = estimate_bytes(info, n_ctx, parallel)
+            size = estimate_bytes(info, n_ctx, parallel, cache)
             if size <= self.budget:
                 return n_ctx, parallel, size
-        return n_ctx, 1, estimate_bytes(info, n_ctx, 1)
+        return n_ctx, 1, estimate_bytes(info, n_ctx, 1, cache)
 
     @contextmanager
     def use(self, name: str | ModelName, *, options: dict[str, Any] | None = None,
