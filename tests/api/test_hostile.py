@@ -195,3 +195,28 @@ def test_nothing_is_read_or_written_outside_lokal_home(starter_home, tmp_path):
         assert not any(name.startswith("stolen") for name in models)
     assert _tree(tmp_path) == before
     assert (outside / "secret.txt").read_text() == "secret"
+
+
+def test_a_schema_the_engine_would_silently_ignore_is_refused(server):
+    """The engine samples free text for a schema nested ~70 deep or a pattern repeated millions of times;
+    lokal refuses those, so `format` and forced tool calls always get the shape they ask for."""
+    deep = {"type": "string"}
+    for _ in range(40):
+        deep = {"type": "object", "properties": {"a": deep}, "required": ["a"]}
+    base = {"model": STARTER, "messages": CHAT, "stream": False, "options": {"num_predict": 4}}
+    response = httpx.post(server.url + "/api/chat", json={**base, "format": deep}, timeout=30)
+    assert response.status_code == 400 and "nests deeper" in response.json()["error"]
+    pattern = {"type": "string", "pattern": "^a{100000000}$"}
+    response = httpx.post(server.url + "/v1/chat/completions", timeout=30, json={
+        **base, "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": pattern}}})
+    assert response.status_code == 400 and "repeats" in response.json()["error"]["message"]
+    tool = {"type": "function", "function": {"name": "f", "parameters": deep}}
+    response = httpx.post(server.url + "/api/chat", json={**base, "tools": [tool]}, timeout=30)
+    assert response.status_code in (200, 400)  # a tool the model may ignore needs no grammar
+    response = httpx.post(server.url + "/v1/chat/completions", timeout=30,
+                          json={**base, "tools": [tool], "tool_choice": "required"})
+    assert response.status_code == 400 and "tools" in response.json()["error"]["message"]
+    shallow = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    response = httpx.post(server.url + "/api/chat", json={**base, "format": shallow, "options": {"num_predict": 30}},
+                          timeout=60)
+    assert response.status_code == 200 and response.json()["message"]["content"].lstrip().startswith("{")
