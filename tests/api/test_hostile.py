@@ -220,3 +220,10 @@ def test_a_schema_the_engine_would_silently_ignore_is_refused(server):
     response = httpx.post(server.url + "/api/chat", json={**base, "format": shallow, "options": {"num_predict": 30}},
                           timeout=60)
     assert response.status_code == 200 and response.json()["message"]["content"].lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("body", [{"model": "../../x"}, {"model": "a\x00b"}, {"model": "A" * 5000}, {"model": 5},
+                                  {}, {"model": "hf.co/../x"}, {"name": "/etc/passwd"}, {"model": "x", "insecure": [1]}])
+def test_a_pull_of_a_hostile_name_is_refused_before_any_network(server, body):
+    response = httpx.post(server.url + "/api/pull", json={**body, "stream": False}, timeout=10)
+    assert response.status_code == 400, response.text
