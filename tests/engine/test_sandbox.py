@@ -62,3 +62,8 @@ def test_loops_keep_their_length_and_filters_their_arguments():
     source = ("{% for m in messages %}{{ loop.index }}/{{ loop.length }}{{ '|' if not loop.last }}{% endfor %} "
               "{{ 'ab'|center(6) }}{{ '%05d' % 42 }}{{ '{:>4}'.format(7) }}{{ messages|map(attribute='role')|join(',') }}")
     assert ChatTemplate(source).render(HI * 3) == "1/3|2/3|3/3   ab  00042   7user,user,user"
+
+
+def test_large_numbers_as_values_are_fine():
+    source = "{{ 10000000|filesizeformat }} {{ 12345678|string|truncate(20) }} {{ [10000000, 2]|join(',') }}"
+    assert ChatTemplate(source).render(HI) == "10.0 MB 12345678 10000000,2"

@@ -120,9 +120,11 @@ class _Bounds(NodeTransformer):
 
 
 def _guard_filter(func: Callable[..., Any]) -> Callable[..., Any]:
+    skip = 2 if getattr(func, "jinja_pass_arg", None) else 1  # (context,) the value filtered, then its arguments
+
     @wraps(func)  # keeps jinja_pass_arg, so context/environment filters still get theirs
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        _check_counts([*args[1:], *kwargs.values()])  # args[0] is the value filtered (or the context)
+        _check_counts([*args[skip:], *kwargs.values()])
         return _charge(func(*args, **kwargs))
 
     return guarded
