@@ -129,6 +129,19 @@ def test_a_gguf_embedder_reindexes_and_a_different_one_is_refused(starter_store,
     finally:
         registry.close()
         scheduler.close()
+    # a fresh process opens, lists and shows the base without loading its embedder, and the CLI
+    # (which opens bases the same way) syncs and searches it
+    fresh = Scheduler(starter_store, settings)
+    try:
+        opened = Knowledge(settings.knowledge_dir, fresh).open("docs")
+        assert opened.info()["dimensions"] == 576 and fresh.loaded() == []
+    finally:
+        fresh.close()
+    for command in (["list"], ["show", "docs"], ["sync", "docs"], ["search", "docs", "harbour crane", "--mode", "dense"]):
+        result = subprocess.run([sys.executable, "-m", "lokal", "kb", *command], capture_output=True, text=True,
+                                timeout=120, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, (command, result.stderr)
+    assert "harbour" in result.stdout.lower()
 
 
 def test_retrieval_options_are_checked():

