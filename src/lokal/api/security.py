@@ -97,8 +97,8 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, limited, send)
-        except BodyTooLarge:
-            await self.reject(scope, send, 413, f"request body over {self.max_body} bytes (LOKAL_MAX_BODY)")
+        except BodyTooLarge as exc:
+            await self.reject(scope, send, 413, str(exc))
 
 
 class BodyTooLarge(LokalError):

@@ -100,10 +100,9 @@ def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
                   messages: list[dict[str, Any]] | None = None, *, context_length: int | None = None) -> str:
     """The exact text the engine will be given; with `context_length`, one that cannot fit raises
     ContextOverflowError before it is tokenized (or, for a template, before it is finished)."""
-    max_chars = char_limit(context_length) if context_length else None
     if request.raw:
-        if max_chars:
-            check_chars(request.prompt or "", context_length or 0)
+        if context_length:
+            check_chars(request.prompt or "", context_length)
         return request.prompt or ""
     template = choose_template(model, info, request.template)
     bos = info.token("bos") if info else ""
@@ -111,13 +110,8 @@ def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
     turns = messages if messages is not None else conversation(model, request)
     if request.tools and request.tool_choice != "none" and "tools" not in template.source:
         turns = with_tool_instructions(turns, request.tools)
-    try:
-        text = template.render(turns, tools=request.tools or None, bos_token=bos, eos_token=eos,
-                               **({"max_chars": max_chars} if max_chars else {}))
-    except ContextOverflowError:
-        raise ContextOverflowError(
-            f"the prompt is over {max_chars:,} characters, more than a {context_length}-token context can hold: "
-            "shorten it, raise num_ctx, or ask for truncation", context_length=context_length) from None
+    text = template.render(turns, tools=request.tools or None, bos_token=bos, eos_token=eos,
+                           max_chars=char_limit(context_length) if context_length else None)
     adds_bos = bool(info.get("tokenizer.ggml.add_bos_token", True)) if info else False
     if adds_bos and bos and text.startswith(bos):
         text = text[len(bos):]

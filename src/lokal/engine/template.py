@@ -109,12 +109,12 @@ class ChatTemplate:
 
     def render(self, messages: list[dict[str, Any]], *, tools: list[dict[str, Any]] | None = None,
                add_generation_prompt: bool = True, bos_token: str = "", eos_token: str = "",
-               max_chars: int = MAX_CHARS, **extra: Any) -> str:
+               max_chars: int | None = None, **extra: Any) -> str:
         """The prompt; one longer than `max_chars` raises ContextOverflowError before it is finished."""
         variables = dict(messages=messages, tools=tools or None, add_generation_prompt=add_generation_prompt,
                          bos_token=bos_token, eos_token=eos_token, **extra)
         try:
-            return render_bounded(self._template, variables, max_chars=max_chars)
+            return render_bounded(self._template, variables, max_chars=max_chars or MAX_CHARS)
         except TemplateError:
             raise
         except SecurityError as exc:
