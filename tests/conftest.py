@@ -90,6 +90,15 @@ def qwen_home(starter_home: Path) -> Path:
     return home
 
 
+@pytest.fixture(scope="session")
+def qwen_server(qwen_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A shared server whose store holds both starters (for infill, reranking, thinking)."""
+    home = tmp_path_factory.mktemp("qwen-server-home")
+    link_store(qwen_home, home)
+    with LiveServer(home) as live:
+        yield live
+
+
 @pytest.fixture
 def store(lokal_env: Path) -> ModelStore:
     return ModelStore(lokal_env / "models")

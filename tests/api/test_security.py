@@ -102,12 +102,12 @@ def test_json_bodies_are_read_whatever_their_content_type(server):
         assert response.status_code == 200 and response.json()["done"], response.text
 
 
-def test_an_unsupported_suffix_is_refused_not_ignored(server):
+def test_a_suffix_for_a_model_without_fim_tokens_is_refused_not_ignored(server):
     body = {"model": "starter/smollm2", "prompt": "def add(a, b):", "suffix": "return c", "stream": False}
     response = httpx.post(f"{server.url}/api/generate", json=body, timeout=60)
-    assert response.status_code == 400 and "suffix" in response.json()["error"]
+    assert response.status_code == 400 and "does not support insert" in response.json()["error"]
     response = httpx.post(f"{server.url}/v1/completions", json={**body, "stream": False}, timeout=60)
-    assert response.status_code == 400 and "suffix" in response.json()["error"]["message"]
+    assert response.status_code == 400 and "does not support insert" in response.json()["error"]["message"]
 
 
 def _app_routes():

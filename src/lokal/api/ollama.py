@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
 from ..engine.generate import Delta, Done, Event
+from ..engine.infill import fim_of
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..store.gguf import read_gguf
@@ -141,12 +142,10 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
         return await load_or_unload(state, body.model, keep_alive, {"response": ""})
     if body.images:
         raise BadRequestError(f"model '{body.model}' does not support images: it is a text-only model")
-    if body.suffix:
-        raise BadRequestError("suffix (fill-in-the-middle) is not supported yet")
-    request = Request(prompt=body.prompt, system=body.system, template=body.template,
+    request = Request(prompt=body.prompt, suffix=body.suffix or None, system=body.system, template=body.template,
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
-                      context=body.context, want_context=not body.raw)
+                      context=body.context, want_context=not body.raw and not body.suffix)
     events = state.events(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond("/api/generate", generate_chunks(body.model, events), stream=body.stream, sse=False,
                          merge=merge_generate)
@@ -218,6 +217,8 @@ def capabilities(model: Model) -> list[str]:
     template = model.template or (info.chat_template if info else "") or ""
     if "tools" in template or "tool_call" in template:
         caps.append("tools")
+    if fim_of(info):
+        caps.append("insert")
     return caps
 
 

@@ -34,7 +34,7 @@ class Message(_Request):
 class GenerateRequest(_Request):
     model: str  # model name
     prompt: str | None = None  # the prompt; empty with keep_alive loads or unloads the model
-    suffix: str | None = None  # fill-in-the-middle: refused until supported, never silently ignored
+    suffix: str | None = None  # code infill: the text after the gap (models with FIM tokens)
     system: str | None = None  # overrides the model's system prompt
     template: str | None = None  # overrides the model's chat template (Jinja)
     context: list[Token] | None = None  # tokens from a previous response, to continue it

@@ -107,9 +107,7 @@ def completion_request(body: CompletionRequest) -> Request:
         if len(prompt) != 1 or not isinstance(prompt[0], str):
             raise BadRequestError("prompt must be one string")
         prompt = prompt[0]
-    if body.suffix:
-        raise BadRequestError("suffix (fill-in-the-middle) is not supported yet")
-    return Request(prompt=prompt, raw=True, options=sampling_options(body, body.max_tokens),
+    return Request(prompt=prompt, raw=True, suffix=body.suffix or None, options=sampling_options(body, body.max_tokens),
                    logprobs=body.logprobs is not None, top_logprobs=body.logprobs or 0)
 
 

@@ -71,7 +71,7 @@ class ChatCompletionRequest(_Request):
 class CompletionRequest(_Request):
     model: str  # model name
     prompt: str | list[str] = ""  # raw prompt (no chat template)
-    suffix: str | None = None  # fill-in-the-middle: refused until supported
+    suffix: str | None = None  # code infill: the text after the gap (models with FIM tokens)
     stream: bool = False  # server-sent events
     stream_options: StreamOptions | None = None  # usage in the stream
     temperature: Temperature | None = None

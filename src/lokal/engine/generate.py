@@ -83,7 +83,7 @@ class LoadedModel:
         if request.context and len(request.context) >= n_ctx:
             raise ContextOverflowError(f"context holds {len(request.context)} tokens but the model's context is {n_ctx}",
                                        prompt_tokens=len(request.context), context_length=n_ctx)
-        if not request.truncate or request.raw:
+        if not request.truncate or request.raw or request.suffix is not None:
             return render_prompt(self.model, self.info, request, messages, context_length=n_ctx), False
         limit = n_ctx - max(1, int(self.options(request).get("num_predict", 0) or 0), 16)
         truncated = False

@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import BadRequestError, ContextOverflowError
 from ..store.gguf import GGUFInfo
 from ..store.models import Model
+from .infill import infill_prompt
 from .template import ChatTemplate, builtin_for
 
 CHARS_PER_TOKEN = 32
@@ -41,6 +42,7 @@ class Request:
 
     messages: list[dict[str, Any]] | None = None  # chat
     prompt: str | None = None  # generate
+    suffix: str | None = None  # code infill: the prompt is the text before the gap, this the text after
     system: str | None = None
     template: str | None = None
     raw: bool = False
@@ -100,6 +102,11 @@ def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
                   messages: list[dict[str, Any]] | None = None, *, context_length: int | None = None) -> str:
     """The exact text the engine will be given; with `context_length`, one that cannot fit raises
     ContextOverflowError before it is tokenized (or, for a template, before it is finished)."""
+    if request.suffix is not None:
+        text = infill_prompt(str(model.name), info, request.prompt or "", request.suffix)
+        if context_length:
+            check_chars(text, context_length)
+        return text
     if request.raw:
         if context_length:
             check_chars(request.prompt or "", context_length)
