@@ -18,6 +18,7 @@ import pytest
 from lokal.config import Settings
 from lokal.engine.generate import LoadedModel
 from lokal.engine.loader import load_model
+from lokal.engine.plan import LoadPlan
 from lokal.sources.download import download_file, http_client
 from lokal.sources.package_index import find_wheel, index_url
 from lokal.sources.pull import pull_model
@@ -128,7 +129,8 @@ def smollm2(starter_home: Path) -> Model:
 def loaded(starter_home: Path, smollm2: Model) -> Iterator[LoadedModel]:
     """The starter loaded once for the session (two slots, small context)."""
     settings = Settings.from_env({"LOKAL_HOME": str(starter_home), "LOKAL_THREADS": "2", "LOKAL_CONTEXT": "2048"})
-    model = load_model(ModelStore(starter_home / "models"), smollm2, settings, parallel=2)
+    plan = LoadPlan(STARTER, smollm2.digest, context=2048, slots=2)
+    model = load_model(ModelStore(starter_home / "models"), smollm2, settings, plan)
     yield model
     model.close()
 

@@ -34,10 +34,10 @@ def names(starter_store):
 def scheduler(store, **settings):
     loads = []
 
-    def loader(model, n_ctx, parallel, embedding):
+    def loader(model, plan):
         time.sleep(0.05)
         served = FakeServed(model)
-        loads.append((str(model.name), n_ctx, parallel, served))
+        loads.append((str(model.name), plan.context, plan.slots, served))
         return served
 
     env = {"LOKAL_HOME": str(store.root.parent), "LOKAL_CONTEXT": "1024", **settings}

@@ -26,7 +26,7 @@ from ..store.chats import ChatStore
 from ..store.jobs import JobStore
 from ..store.models import ModelStore
 from ..web import views as web
-from . import batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai
+from . import batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai, rerank
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     app.state.lokal = state
     app_ref.append(app)
     for router in (web.router, ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router,
-                   chats.router):
+                   chats.router, rerank.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

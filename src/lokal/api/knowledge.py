@@ -146,7 +146,7 @@ async def search_chunks(name: str, body: SearchBody, state: Lokal = Depends(loka
     base = state.knowledge.open(name)
     if not body.query.strip():
         raise BadRequestError("query is empty")
-    hits = await to_thread.run_sync(lambda: search(base, body.query, options))
+    hits = await to_thread.run_sync(lambda: search(base, body.query, options, state.knowledge.rerank))
     return JSONResponse({"results": [dict(hit.citation(snippet=10_000), text=hit.text, ranks=hit.ranks)
                                      for hit in hits]})
 

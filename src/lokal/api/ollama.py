@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from .. import __version__
 from ..engine.generate import Delta, Done, Event
 from ..engine.infill import fim_of
+from ..engine.plan import RANK_POOLING
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..store.gguf import read_gguf
@@ -211,9 +212,11 @@ def capabilities(model: Model) -> list[str]:
     if model.remote:
         return ["completion", "tools"]
     info = read_gguf(model.model_path) if model.model_path else None
+    if info and info.arch_value("pooling_type") == RANK_POOLING:
+        return ["rerank"]
     if info and info.is_embedding_model:
         return ["embedding"]
-    caps = ["completion"]
+    caps = ["completion", "rerank"]  # a chat model reranks by judging yes/no
     template = model.template or (info.chat_template if info else "") or ""
     if "tools" in template or "tool_call" in template:
         caps.append("tools")

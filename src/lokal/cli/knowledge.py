@@ -60,8 +60,9 @@ def run_sync(registry: Knowledge, name: str) -> SyncProgress:
     return result
 
 
-def options_from(top_k: int, mode: str, keyword_weight: float, dense_weight: float) -> SearchOptions:
-    return SearchOptions(top_k=top_k, mode=mode, keyword_weight=keyword_weight, dense_weight=dense_weight)
+def options_from(top_k: int, mode: str, keyword_weight: float, dense_weight: float, rerank: str | None) -> SearchOptions:
+    return SearchOptions(top_k=top_k, mode=mode, keyword_weight=keyword_weight, dense_weight=dense_weight,
+                         rerank=rerank or "")
 
 
 retrieval = [
@@ -69,6 +70,7 @@ retrieval = [
     click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True),
     click.option("--keyword-weight", default=SearchOptions.keyword_weight, show_default=True, help="RRF weight of BM25."),
     click.option("--dense-weight", default=SearchOptions.dense_weight, show_default=True, help="RRF weight of the vectors."),
+    click.option("--rerank", metavar="MODEL", help="Reorder the top 20 with this model (a reranker or a chat model)."),
 ]
 
 
@@ -180,9 +182,11 @@ def cmd_rm(names: tuple[str, ...]) -> None:
 @with_retrieval
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 def cmd_search(name: str, query: str, top_k: int, mode: str, keyword_weight: float, dense_weight: float,
-               as_json: bool) -> None:
+               rerank: str | None, as_json: bool) -> None:
     """Raw chunks for a query, best first, with scores and citations."""
-    hits = search(knowledge().open(name), query, options_from(top_k, mode, keyword_weight, dense_weight))
+    registry = knowledge()
+    hits = search(registry.open(name), query, options_from(top_k, mode, keyword_weight, dense_weight, rerank),
+                  registry.rerank)
     if as_json:
         click.echo(json.dumps([dict(h.citation(10_000), ranks=h.ranks) for h in hits], ensure_ascii=False, indent=2))
         return
@@ -219,7 +223,7 @@ def cmd_eval(folder: Path, keyword_weight: float, dense_weight: float) -> None:
         ingest_corpus(base, dataset.corpus, lambda done, total: progress.update(task, completed=done))
     table = Table("mode", "nDCG@10", "R@5", "R@10", "MRR@10", "p50 ms", box=None)
     for each in MODES:
-        m = evaluate(base, dataset, options_from(10, each, keyword_weight, dense_weight))
+        m = evaluate(base, dataset, options_from(10, each, keyword_weight, dense_weight, None))
         table.add_row(each, *(f"{m[k]:.4f}" for k in ("ndcg@10", "recall@5", "recall@10", "mrr@10")), f"{m['p50_ms']:.1f}")
     click.echo(f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
     Console().print(table)
@@ -252,13 +256,13 @@ def cmd_testset(name: str, model: str, count: int, output: Path | None) -> None:
 @click.option("--model", "-m", default=DEFAULT_MODEL, show_default=True)
 @with_retrieval
 def cmd_ask(name: str, question: str | None, model: str, top_k: int, mode: str, keyword_weight: float,
-            dense_weight: float) -> None:
+            dense_weight: float, rerank: str | None) -> None:
     """Answer a question from a knowledge base, with its sources."""
     question = question or (sys.stdin.read().strip() if not sys.stdin.isatty() else "")
     if not question:
         raise click.UsageError("give a QUESTION (or pipe one in)")
     ensure_model(model)
-    options = options_from(top_k, mode, keyword_weight, dense_weight)
+    options = options_from(top_k, mode, keyword_weight, dense_weight, rerank)
     asked = Request(messages=[{"role": "user", "content": question}])
     client = Client(settings())
     if client.running():  # the server has the model (and the embedder) loaded already

@@ -36,22 +36,18 @@ def embed_texts(scheduler: Scheduler, name: str, inputs: list[str], *, truncate:
         return [], 0, 0.0
     check_inputs(inputs)
     started = time.perf_counter()
-    entry = scheduler.acquire(name, options=options, keep_alive=keep_alive, embedding=True)
-    load = time.perf_counter() - started
-    try:
-        runner = getattr(entry.served, "runner", None)
-        if runner is None:
-            raise BadRequestError(f"model '{name}' is remote: embeddings are served by local models only")
+    with scheduler.use(name, options=options, keep_alive=keep_alive, mode="embed") as entry:
+        load = time.perf_counter() - started
+        served = entry.served
+        assert served is not None
         limit = entry.context_length
         batch: list[Any] = list(inputs)
         if truncate:
-            batch = [tokens[:limit] for tokens in (runner.tokenize(text[:char_limit(limit)]) for text in inputs)]
+            batch = [tokens[:limit] for tokens in (served.tokenize(text[:char_limit(limit)]) for text in inputs)]
         else:
             for number, text in enumerate(inputs):
                 check_chars(text, limit, f"input {number}")
-        result = runner.embed(batch)
-    finally:
-        scheduler.release(entry)
+        result = served.embed(batch)
     vectors = [item["embedding"] for item in sorted(result["data"], key=lambda d: d["index"])]
     if dimensions:
         vectors = [_normalise(v[:dimensions]) for v in vectors]

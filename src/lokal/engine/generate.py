@@ -212,6 +212,19 @@ class LoadedModel:
         assert done is not None
         return done
 
+    def embed(self, inputs: list[Any]) -> dict[str, Any]:
+        return self.runner.embed(inputs)
+
+    def rerank(self, query: str, documents: list[str]) -> list[float]:
+        if self.runner.embedding:  # a cross-encoder loaded with rank pooling
+            return self.runner.rerank(query, documents)
+        from .rerank import judge_scores
+
+        return judge_scores(self, query, documents)
+
+    def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
+        return self.runner.tokenize(text, add_special=add_special)
+
     def close(self) -> None:
         self.runner.close()
 

@@ -12,6 +12,7 @@ from ..store.gguf import read_gguf
 from ..store.manifests import MODEL
 from ..store.models import Model, ModelStore
 from .generate import LoadedModel
+from .plan import RANK_POOLING, LoadPlan
 from .runner import LlamaRunner
 
 
@@ -41,16 +42,24 @@ def weights_path(store: ModelStore, model: Model) -> Path:
     return folder / f"model-00001-of-{len(layers):05d}.gguf"
 
 
-def load_model(store: ModelStore, model: Model, settings: Settings, *, options: dict[str, Any] | None = None,
-               parallel: int = 1, embedding: bool = False) -> LoadedModel:
+def load_model(store: ModelStore, model: Model, settings: Settings, plan: LoadPlan | None = None) -> LoadedModel:
+    """Load `model` as `plan` says (by default: to generate, one slot, the configured context)."""
     if model.model_path is None:
         raise BadRequestError(f"model '{model.name}' has no GGUF weights to load")
     store.verify(model)
     info = read_gguf(model.model_path)
-    opts, _ = coerce_options({**model.parameters, **(options or {})})
+    plan = plan or LoadPlan(str(model.name), model.digest, context_for(model, settings), 1)
+    opts, _ = coerce_options(model.parameters)
     threads = int(opts.get("num_thread") or settings.compute_threads())
-    runner = LlamaRunner(weights_path(store, model), n_ctx=context_for(model, settings, options), parallel=parallel,
-                         threads=threads, embedding=embedding, debug=settings.debug,
-                         prompt_cache_mib=0 if embedding else settings.prompt_cache,
-                         pooling=None if info.arch_value("pooling_type") is not None else "mean")
+    if plan.mode == "rerank":
+        if info.arch_value("pooling_type") != RANK_POOLING:
+            raise BadRequestError(f"model '{model.name}' is not a reranking model")
+        pooling = "rank"
+    elif plan.mode == "embed":  # generative models declare no pooling; mean-pool them
+        pooling = None if info.arch_value("pooling_type") is not None else "mean"
+    else:
+        pooling = None
+    runner = LlamaRunner(weights_path(store, model), n_ctx=plan.context, parallel=plan.slots,
+                         threads=threads, embedding=plan.mode != "generate", pooling=pooling, debug=settings.debug,
+                         prompt_cache_mib=settings.prompt_cache if plan.mode == "generate" else 0)
     return LoadedModel(model, info, runner)

@@ -119,5 +119,17 @@ class RemoteModel:
                    eval_duration=ended - (first_token or ended), total_duration=ended - started,
                    tool_calls=tool_calls)
 
+    def _local_only(self, what: str) -> BadRequestError:
+        return BadRequestError(f"model '{self.model.name}' is remote: {what} is served by local models only")
+
+    def embed(self, inputs: list[Any]) -> dict[str, Any]:
+        raise self._local_only("embedding")
+
+    def rerank(self, query: str, documents: list[str]) -> list[float]:
+        raise self._local_only("reranking")
+
+    def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
+        raise self._local_only("tokenization")
+
     def close(self) -> None:
         self.client.close()

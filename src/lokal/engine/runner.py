@@ -15,6 +15,7 @@ idle engine uses 0.3 % of a core either way).
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 import time
@@ -119,6 +120,17 @@ class LlamaRunner:
         if "error" in result or "data" not in result:
             raise engine_error(result)
         return dict(result)
+
+    def rerank(self, query: str, documents: list[str]) -> list[float]:
+        """Scores in [0, 1] from a rank-pooling model (the engine returns the head's logits)."""
+        self._check_open()
+        result = self._server.handle_rerank({"query": query, "documents": documents, "top_n": len(documents)})
+        if "error" in result or "results" not in result:
+            raise engine_error(result)
+        scores = [0.0] * len(documents)
+        for item in result["results"]:
+            scores[int(item["index"])] = 1 / (1 + math.exp(-float(item["relevance_score"])))
+        return scores
 
     # tokenization (through the engine's locked listener) ---------------------------------------
 

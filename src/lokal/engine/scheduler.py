@@ -28,30 +28,35 @@ from ..store.names import ModelName
 from .generate import Event
 from .loader import context_for, load_model
 from .memory import MiB, available_bytes, estimate_bytes
+from .plan import LoadPlan, Mode
 from .prompt import Request
 
 
 class Served(Protocol):
-    """What the API needs from a loaded model, local or remote."""
+    """What the runtime needs from a loaded model, local or remote (a capability it lacks raises
+    BadRequestError saying so)."""
 
     model: Model
 
     def stream(self, request: Request) -> Iterator[Event]: ...
 
+    def embed(self, inputs: list[Any]) -> dict[str, Any]: ...
+
+    def rerank(self, query: str, documents: list[str]) -> list[float]: ...
+
+    def tokenize(self, text: str, *, add_special: bool = True) -> list[int]: ...
+
     def close(self) -> None: ...
 
 
-Loader = Callable[[Model, int, int, bool], Served]
+Loader = Callable[[Model, LoadPlan], Served]
 
 
 @dataclass
 class Entry:
-    key: tuple[str, str, int, bool]
+    plan: LoadPlan
     model: Model
     size: int
-    parallel: int
-    context_length: int
-    embedding: bool
     served: Served | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
@@ -60,6 +65,14 @@ class Entry:
     keep_alive: float = 300.0
     expires_at: float = float("inf")
     load_duration: float = 0.0
+
+    @property
+    def parallel(self) -> int:
+        return self.plan.slots
+
+    @property
+    def context_length(self) -> int:
+        return self.plan.context
 
 
 class Scheduler:
@@ -74,7 +87,7 @@ class Scheduler:
         self._clock = clock
         budget = settings.memory_budget or int(memory() * 0.8)
         self.budget = budget
-        self._entries: dict[tuple[str, str, int, bool], Entry] = {}
+        self._entries: dict[LoadPlan, Entry] = {}
         self._cond = threading.Condition()
         self._waiting = 0
         self._closed = False
@@ -83,67 +96,64 @@ class Scheduler:
 
     # loading ---------------------------------------------------------------------------------
 
-    def _load_local(self, model: Model, n_ctx: int, parallel: int, embedding: bool) -> Served:
+    def _load_local(self, model: Model, plan: LoadPlan) -> Served:
         from .remote import RemoteModel
 
         if model.remote:
             return RemoteModel(model)
-        return load_model(self.store, model, self.settings, options={"num_ctx": n_ctx}, parallel=parallel,
-                          embedding=embedding)
+        return load_model(self.store, model, self.settings, plan)
 
-    def _plan(self, model: Model, options: dict[str, Any] | None, embedding: bool) -> tuple[int, int, int]:
-        """(context per slot, slots, estimated bytes) for a load."""
+    def plan(self, model: Model, options: dict[str, Any] | None = None, mode: Mode = "generate") -> tuple[LoadPlan, int]:
+        """The load plan for a request, and its estimated bytes."""
+        name, digest = str(model.name), model.digest
         if model.remote:
-            return 0, 1, 0
+            return LoadPlan(name, digest, 0, 1, mode), 0
         n_ctx = context_for(model, self.settings, options)
         assert model.model_path is not None
         info = read_gguf(model.model_path)
-        if embedding:
-            return n_ctx, 1, estimate_bytes(info, n_ctx, 1)
+        if mode != "generate":
+            return LoadPlan(name, digest, n_ctx, 1, mode), estimate_bytes(info, n_ctx, 1)
         cache = self.settings.prompt_cache * MiB
-        if self.settings.num_parallel > 0:
-            parallel = self.settings.num_parallel
-            return n_ctx, parallel, estimate_bytes(info, n_ctx, parallel, cache)
-        for parallel in (4, 2, 1):  # the most slots that fit the budget
+        choices = (self.settings.num_parallel,) if self.settings.num_parallel > 0 else (4, 2, 1)
+        for parallel in choices:  # the most slots that fit the budget
             size = estimate_bytes(info, n_ctx, parallel, cache)
-            if size <= self.budget:
-                return n_ctx, parallel, size
-        return n_ctx, 1, estimate_bytes(info, n_ctx, 1, cache)
+            if size <= self.budget or parallel == choices[-1]:
+                return LoadPlan(name, digest, n_ctx, parallel, mode), size
+        raise AssertionError("unreachable")
 
     @contextmanager
     def use(self, name: str | ModelName, *, options: dict[str, Any] | None = None,
-            keep_alive: float | None = None, embedding: bool = False) -> Iterator[Entry]:
+            keep_alive: float | None = None, mode: Mode = "generate") -> Iterator[Entry]:
         """Hold a loaded model for one request."""
-        entry = self.acquire(name, options=options, keep_alive=keep_alive, embedding=embedding)
+        entry = self.acquire(name, options=options, keep_alive=keep_alive, mode=mode)
         try:
             yield entry
         finally:
             self.release(entry)
 
     def acquire(self, name: str | ModelName, *, options: dict[str, Any] | None = None,
-                keep_alive: float | None = None, embedding: bool = False) -> Entry:
+                keep_alive: float | None = None, mode: Mode = "generate") -> Entry:
         model = self.store.get(name)
-        n_ctx, parallel, size = self._plan(model, options, embedding)
-        key = (str(model.name), model.digest, n_ctx, embedding)
+        plan, size = self.plan(model, options, mode)
         with self._cond:
             busy = self._waiting + sum(max(0, e.refs - e.parallel) for e in self._entries.values())
             if busy >= self.settings.max_queue:
                 raise BusyError(f"server busy: {busy} requests are queued (LOKAL_MAX_QUEUE="
                                 f"{self.settings.max_queue}); try again shortly")
-            entry = self._entries.get(key)
+            entry = self._entries.get(plan)
             if entry is None:
                 if size > self.budget:
                     raise InsufficientMemoryError(
-                        f"model '{model.name}' needs about {size / 2**30:.1f} GiB with a {n_ctx}-token context, "
+                        f"model '{model.name}' needs about {size / 2**30:.1f} GiB with a {plan.context}-token context, "
                         f"more than the {self.budget / 2**30:.1f} GiB budget: use a smaller num_ctx or quantization, "
                         "or raise LOKAL_MEMORY_BUDGET")
                 self._waiting += 1
                 try:
-                    self._make_room(size, exclude=key)
+                    self._make_room(size, exclude=plan)
                 finally:
                     self._waiting -= 1
-                entry = Entry(key, model, size, parallel, n_ctx, embedding)
-                self._entries[key] = entry
+                entry = Entry(plan, model, size)
+                self._entries[plan] = entry
                 loader = True
             else:
                 loader = False
@@ -157,12 +167,12 @@ class Scheduler:
         if loader:
             started = time.perf_counter()
             try:
-                entry.served = self._loader(model, n_ctx, parallel, embedding)
+                entry.served = self._loader(model, plan)
                 entry.load_duration = time.perf_counter() - started
             except BaseException as exc:
                 entry.error = exc
                 with self._cond:
-                    self._entries.pop(key, None)
+                    self._entries.pop(plan, None)
                     self._cond.notify_all()
                 raise
             finally:
@@ -182,24 +192,24 @@ class Scheduler:
             entry.last_used = self._clock()
             if entry.refs == 0:
                 if entry.keep_alive <= 0:
-                    unload = self._entries.pop(entry.key, None)
+                    unload = self._entries.pop(entry.plan, None)
                 else:
                     entry.expires_at = entry.last_used + entry.keep_alive
             self._cond.notify_all()
         if unload is not None and unload.served is not None:
             unload.served.close()
 
-    def _make_room(self, size: int, exclude: tuple[str, str, int, bool]) -> None:
+    def _make_room(self, size: int, exclude: LoadPlan) -> None:
         """Evict idle models (LRU first) until `size` fits; wait for busy ones. Holds the lock."""
         while True:
-            loaded = [e for e in self._entries.values() if e.key != exclude]
+            loaded = [e for e in self._entries.values() if e.plan != exclude]
             used = sum(e.size for e in loaded)
             if used + size <= self.budget and len(loaded) < self.settings.max_loaded_models:
                 return
             idle = sorted((e for e in loaded if e.refs == 0 and e.ready.is_set()), key=lambda e: e.last_used)
             if idle:
                 victim = idle[0]
-                self._entries.pop(victim.key, None)
+                self._entries.pop(victim.plan, None)
                 if victim.served is not None:
                     victim.served.close()
                 continue
@@ -216,7 +226,7 @@ class Scheduler:
                 now = self._clock()
                 expired = [e for e in self._entries.values() if e.refs == 0 and e.expires_at <= now]
                 for entry in expired:
-                    self._entries.pop(entry.key, None)
+                    self._entries.pop(entry.plan, None)
             for entry in expired:
                 if entry.served is not None:
                     entry.served.close()
@@ -244,7 +254,7 @@ class Scheduler:
                     found = True
                     entry.keep_alive = 0
                     if entry.refs == 0:
-                        closing.append(self._entries.pop(entry.key))
+                        closing.append(self._entries.pop(entry.plan))
         for entry in closing:
             if entry.served is not None:
                 entry.served.close()

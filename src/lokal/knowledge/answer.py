@@ -113,7 +113,7 @@ def grounded(request: Request, hits: list[Hit]) -> Request:
 
 def retrieve(knowledge: Knowledge, spec: KnowledgeSpec, request: Request) -> tuple[Request, list[Hit]]:
     bases = [knowledge.open(name) for name in spec.bases]
-    hits = search_many(bases, _question(request), spec.options)
+    hits = search_many(bases, _question(request), spec.options, knowledge.rerank)
     return grounded(request, hits), hits
 
 

@@ -140,6 +140,14 @@ class Knowledge:
                                 f"run `lokal kb reindex {name} --embedder {embedder}` to re-embed it")
         return base
 
+    def rerank(self, model: str, query: str, texts: list[str]) -> list[float]:
+        """Scores for `texts` by `model` (the search stage `options.rerank` names)."""
+        from ..engine.rerank import rerank_documents
+
+        if self.scheduler is None:
+            raise BadRequestError("reranking needs the engine, which this registry was opened without")
+        return rerank_documents(self.scheduler, model, query, texts)[0]
+
     def forget(self, name: str) -> None:
         with self._lock:
             base = self._open.pop(name, None)

@@ -20,7 +20,7 @@ from ..errors import BadRequestError
 from .base import Knowledge, KnowledgeBase
 from .extract import paragraphs
 from .ingest import embed_document
-from .search import SearchOptions, search
+from .search import Reranker, SearchOptions, search
 
 
 @dataclass
@@ -78,9 +78,10 @@ def eval_base(knowledge: Knowledge, dataset: Dataset, embedder: str | None = Non
     return knowledge.create(name, embedder=embedder)
 
 
-def document_ranking(base: KnowledgeBase, query: str, options: SearchOptions) -> list[str]:
+def document_ranking(base: KnowledgeBase, query: str, options: SearchOptions,
+                     reranker: Reranker | None = None) -> list[str]:
     ranking: list[str] = []
-    for hit in search(base, query, options):
+    for hit in search(base, query, options, reranker):
         if hit.path not in ranking:
             ranking.append(hit.path)
     return ranking
@@ -98,14 +99,15 @@ def scores(ranking: list[str], relevant: dict[str, int]) -> dict[str, float]:
             "mrr@10": 0.0 if first is None else 1.0 / (first + 1)}
 
 
-def evaluate(base: KnowledgeBase, dataset: Dataset, options: SearchOptions) -> dict[str, float]:
+def evaluate(base: KnowledgeBase, dataset: Dataset, options: SearchOptions,
+             reranker: Reranker | None = None) -> dict[str, float]:
     """Mean metrics over the dataset's queries, plus query latency p50/p95 in ms."""
     options = SearchOptions(**{**options.__dict__, "top_k": 100, "candidates": max(options.candidates, 100)})
     totals: dict[str, float] = {}
     latencies = []
     for query_id, text in dataset.queries.items():
         started = time.perf_counter()
-        ranking = document_ranking(base, text, options)
+        ranking = document_ranking(base, text, options, reranker)
         latencies.append((time.perf_counter() - started) * 1000)
         for metric, value in scores(ranking, dataset.qrels[query_id]).items():
             totals[metric] = totals.get(metric, 0.0) + value

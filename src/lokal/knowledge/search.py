@@ -16,6 +16,7 @@ scores, ranks and citation. A query is searched by its first `QUERY_CHARS` chara
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ MODES = ("hybrid", "bm25", "dense")
 KEYWORD_BUDGET = 10_000
 QUERY_CHARS = 2000
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lokal-query")
+Reranker = Callable[[str, str, list[str]], list[float]]  # (model, query, texts) → one score per text
 
 
 @dataclass
@@ -40,6 +42,8 @@ class SearchOptions:
     keyword_weight: float = 1.0
     dense_weight: float = 0.5  # measured: bench/retrieval.py (README, "Knowledge retrieval")
     candidates: int = 50
+    rerank: str = ""  # a model that reorders the fused top `rerank_depth` (a reranker or a chat model)
+    rerank_depth: int = 20
 
     @classmethod
     def parse(cls, raw: dict[str, Any] | None) -> SearchOptions:
@@ -55,8 +59,9 @@ class SearchOptions:
                 raise BadRequestError(f"retrieval option {key} must be a {expected.__name__}") from None
         if options.mode not in MODES:
             raise BadRequestError(f"retrieval mode {options.mode!r} is unknown (use {', '.join(MODES)})")
-        if not 1 <= options.top_k <= 100 or options.candidates < 1 or options.rrf_k < 0:
-            raise BadRequestError("top_k must be 1–100, candidates at least 1, rrf_k not negative")
+        if not 1 <= options.top_k <= 100 or options.candidates < 1 or options.rrf_k < 0 \
+                or not 1 <= options.rerank_depth <= 100:
+            raise BadRequestError("top_k and rerank_depth must be 1–100, candidates at least 1, rrf_k not negative")
         return options
 
 
@@ -114,9 +119,11 @@ def _rankings(base: KnowledgeBase, query: str, options: SearchOptions,
     return rankings
 
 
-def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions | None = None) -> list[Hit]:
+def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions | None = None,
+                reranker: Reranker | None = None) -> list[Hit]:
     """Hits from one or more bases. Each retriever's lists are merged across bases by raw score
-    (cosine, BM25) before ranks are fused, so one base's best is not everyone's rank 1."""
+    (cosine, BM25) before ranks are fused, so one base's best is not everyone's rank 1. With
+    `options.rerank`, the fused top `rerank_depth` are reordered by that model's scores."""
     options = options or SearchOptions()
     if not query.strip():
         raise BadRequestError("the search query is empty")
@@ -137,13 +144,26 @@ def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions |
             scores[key] = scores.get(key, 0.0) + fused
             ranks.setdefault(key, {})[name] = rank
     best = sorted(scores, key=lambda k: -scores[k])[:options.top_k]
+    if options.rerank:  # the fused head is reordered by the model; the rest keep their fused order
+        best = sorted(scores, key=lambda k: -scores[k])[:max(options.top_k, options.rerank_depth)]
     rows: dict[tuple[int, int], dict[str, Any]] = {}
     for index, base in enumerate(bases):
         found = base.store.chunks([c for i, c in best if i == index])
         rows.update({(index, c): row for c, row in found.items()})
+    best = [key for key in best if key in rows]
+    if options.rerank and best:
+        if reranker is None:
+            raise BadRequestError("reranking needs the engine: search through `lokal serve` or the CLI")
+        head, tail = best[:options.rerank_depth], best[options.rerank_depth:]
+        scores.update(zip(head, reranker(options.rerank, query, [rows[key]["text"] for key in head])))
+        head.sort(key=lambda k: -scores[k])
+        for rank, key in enumerate(head, start=1):
+            ranks[key]["rerank"] = rank
+        best = (head + tail)[:options.top_k]
     return [Hit(key[1], scores[key], rows[key]["path"], rows[key]["page"], rows[key]["heading"], rows[key]["text"],
-                rows[key]["start"], rows[key]["end"], bases[key[0]].name, ranks[key]) for key in best if key in rows]
+                rows[key]["start"], rows[key]["end"], bases[key[0]].name, ranks[key]) for key in best]
 
 
-def search(base: KnowledgeBase, query: str, options: SearchOptions | None = None) -> list[Hit]:
-    return search_many([base], query, options)
+def search(base: KnowledgeBase, query: str, options: SearchOptions | None = None,
+           reranker: Reranker | None = None) -> list[Hit]:
+    return search_many([base], query, options, reranker)
