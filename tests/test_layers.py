@@ -1,4 +1,4 @@
-"""Imports point one way: store ← engine ← sources, knowledge ← api ← cli (leaf modules import nothing)."""
+"""Imports point one way: store ← engine ← sources, knowledge ← runtime ← api ← cli (leaf modules import nothing)."""
 
 import ast
 from pathlib import Path
@@ -15,8 +15,10 @@ ALLOWED = {
     "knowledge": {"errors", "options", "config", "store", "engine"},
     "batch": {"errors", "options", "config", "store"},
     "web": {"errors", "config", ""},
-    "api": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "web", ""},
-    "cli": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "client", "api", ""},
+    "runtime": {"errors", "options", "config", "store", "engine", "knowledge", "client"},
+    "api": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "runtime", "web", ""},
+    "cli": {"errors", "options", "config", "store", "engine", "sources", "knowledge", "batch", "client", "runtime",
+            "api", ""},
 }
 
 

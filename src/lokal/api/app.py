@@ -21,12 +21,11 @@ from ..config import Settings
 from ..engine.scheduler import Scheduler
 from ..errors import LokalError
 from ..knowledge.background import Syncer
-from ..knowledge.base import Knowledge
 from ..store.chats import ChatStore
 from ..store.jobs import JobStore
-from ..store.models import ModelStore
+from ..runtime import Runtime
 from ..web import views as web
-from . import batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai, rerank
+from . import batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai, rerank, tokens
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -51,9 +50,8 @@ class JSONBodies:
 
 
 def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> FastAPI:
-    store = ModelStore(settings.models_dir)
-    scheduler = scheduler or Scheduler(store, settings)
-    knowledge = Knowledge(settings.knowledge_dir, scheduler)
+    metrics = Metrics()
+    runtime = Runtime(settings, scheduler=scheduler, observer=metrics)
     jobs = JobStore(settings.home)
     app_ref: list[FastAPI] = []
 
@@ -62,8 +60,8 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app_ref[0]), base_url=settings.base_url,
                                  headers=headers, timeout=None)
 
-    state = Lokal(settings, store, scheduler, Metrics(), knowledge, Syncer(knowledge), jobs,
-                  BatchService(jobs, in_process), ChatStore(settings.home / "chats.db"))
+    state = Lokal(settings, runtime, metrics, Syncer(runtime.knowledge), jobs, BatchService(jobs, in_process),
+                  ChatStore(settings.home / "chats.db"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,20 +71,20 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
         jobs.close()
         state.chats.close()
         state.syncer.stop()
-        state.knowledge.close()
-        state.scheduler.close()
+        runtime.close()
 
     app = FastAPI(title="lokal", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.lokal = state
     app_ref.append(app)
     for router in (web.router, ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router,
-                   chats.router, rerank.router):
+                   chats.router, rerank.router, tokens.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:
-        depth = sum(max(0, row["entry"].refs - row["entry"].parallel) for row in state.scheduler.loaded())
-        return PlainTextResponse(state.metrics.render(queue_depth=depth, loaded_models=len(state.scheduler.loaded())),
+        loaded = runtime.loaded()
+        depth = sum(max(0, row["entry"].refs - row["entry"].parallel) for row in loaded)
+        return PlainTextResponse(state.metrics.render(queue_depth=depth, loaded_models=len(loaded)),
                                  media_type="text/plain; version=0.0.4")
 
     app.add_middleware(errors.Unhandled)  # innermost: inside the request counter, so it counts the 500

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
@@ -114,12 +115,9 @@ async def load_or_unload(state: Lokal, name: str, keep_alive: float | None, shap
     """Ollama's idiom: an empty prompt loads the model, and with keep_alive 0 unloads it."""
     if keep_alive == 0:
         state.store.get(name)
-        state.scheduler.stop(name)
+        state.runtime.unload(name)
         return JSONResponse({"model": name, "created_at": now(), **shape, "done": True, "done_reason": "unload"})
-    from anyio import to_thread
-
-    entry = await to_thread.run_sync(lambda: state.scheduler.acquire(name, keep_alive=keep_alive))
-    state.scheduler.release(entry)
+    await to_thread.run_sync(lambda: state.runtime.load(name, keep_alive=keep_alive))
     return JSONResponse({"model": name, "created_at": now(), **shape, "done": True, "done_reason": "load"})
 
 
@@ -131,7 +129,7 @@ async def chat(body: ChatRequest, state: Lokal = Depends(lokal)) -> Response:
     request = Request(messages=[m.model_dump(exclude_none=True) for m in body.messages], tools=tools_of(body.tools),
                       format=body.format or None, options=options_of(body.options), logprobs=body.logprobs,
                       top_logprobs=body.top_logprobs, truncate=body.truncate)
-    events = state.events(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
+    events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond("/api/chat", chat_chunks(body.model, events), stream=body.stream, sse=False,
                          merge=merge_chat)
 
@@ -147,36 +145,29 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
                       context=body.context, want_context=not body.raw and not body.suffix)
-    events = state.events(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
+    events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond("/api/generate", generate_chunks(body.model, events), stream=body.stream, sse=False,
                          merge=merge_generate)
 
 
 @router.post("/api/embed")
 async def embed(body: EmbedRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
-    from anyio import to_thread
-
-    from ..engine.embed import embed_texts
-
     inputs = [body.input] if isinstance(body.input, str) else list(body.input)
     started = time.perf_counter()
-    vectors, tokens, load = await to_thread.run_sync(
-        lambda: embed_texts(state.scheduler, body.model, inputs, truncate=body.truncate, keep_alive=keep_alive_of(body.keep_alive),
-                            options=options_of(body.options), dimensions=body.dimensions))
-    return JSONResponse({"model": body.model, "embeddings": vectors, "total_duration": ns(time.perf_counter() - started),
-                         "load_duration": ns(load), "prompt_eval_count": tokens})
+    result = await to_thread.run_sync(
+        lambda: state.runtime.embed(body.model, inputs, truncate=body.truncate, keep_alive=keep_alive_of(body.keep_alive),
+                                    options=options_of(body.options), dimensions=body.dimensions))
+    return JSONResponse({"model": body.model, "embeddings": result.vectors,
+                         "total_duration": ns(time.perf_counter() - started), "load_duration": ns(result.load_seconds),
+                         "prompt_eval_count": result.prompt_tokens})
 
 
 @router.post("/api/embeddings")
 async def embeddings(body: EmbeddingsRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
-    from anyio import to_thread
-
-    from ..engine.embed import embed_texts
-
-    vectors, _, _ = await to_thread.run_sync(
-        lambda: embed_texts(state.scheduler, body.model, [body.prompt], truncate=True,
-                            keep_alive=keep_alive_of(body.keep_alive), options=options_of(body.options)))
-    return JSONResponse({"embedding": vectors[0]})
+    result = await to_thread.run_sync(
+        lambda: state.runtime.embed(body.model, [body.prompt], keep_alive=keep_alive_of(body.keep_alive),
+                                    options=options_of(body.options)))
+    return JSONResponse({"embedding": result.vectors[0]})
 
 
 def tag_entry(model: Model) -> dict[str, Any]:
@@ -195,7 +186,7 @@ async def ps(state: Lokal = Depends(lokal)) -> JSONResponse:
     """One row per model, as Ollama shows it: a model loaded both to generate and to embed (two
     engine instances here) counts their memory together and expires with the later one."""
     models: dict[str, dict[str, Any]] = {}
-    for row in state.scheduler.loaded():  # most recently used first
+    for row in state.runtime.loaded():  # most recently used first
         entry = row["entry"]
         shown = models.get(entry.model.name)
         if shown is None:

@@ -114,7 +114,7 @@ async def delete(body: ModelRequest, state: Lokal = Depends(lokal)) -> Response:
     name = body.model or body.name
     if not name:
         raise BadRequestError("model is required")
-    state.scheduler.stop(name)
+    state.runtime.unload(name)
     state.store.remove(name)
     return Response(status_code=200)
 

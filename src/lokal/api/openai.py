@@ -10,7 +10,6 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
-from ..engine.embed import embed_texts
 from ..errors import BadRequestError
 from . import openai_convert as convert
 from .openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest
@@ -29,8 +28,8 @@ def _usage_wanted(body: ChatCompletionRequest | CompletionRequest) -> bool:
 async def chat_completions(body: ChatCompletionRequest, state: Lokal = Depends(lokal)) -> Response:
     extras = body.model_extra or {}
     request = convert.chat_request(body)
-    events = state.events(body.model, request, keep_alive=keep_alive_of(extras.get("keep_alive")),
-                          knowledge=extras.get("knowledge"))
+    events = state.runtime.generate(body.model, request, keep_alive=keep_alive_of(extras.get("keep_alive")),
+                                    knowledge=extras.get("knowledge"))
     chunks = convert.chat_chunks(body.model, events, _usage_wanted(body))
     return await respond("/v1/chat/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_chat)
 
@@ -38,7 +37,8 @@ async def chat_completions(body: ChatCompletionRequest, state: Lokal = Depends(l
 @router.post("/completions")
 async def completions(body: CompletionRequest, state: Lokal = Depends(lokal)) -> Response:
     request = convert.completion_request(body)
-    events = state.events(body.model, request, keep_alive=keep_alive_of((body.model_extra or {}).get("keep_alive")))
+    events = state.runtime.generate(body.model, request,
+                                    keep_alive=keep_alive_of((body.model_extra or {}).get("keep_alive")))
     chunks = convert.completion_chunks(body.model, events, _usage_wanted(body))
     return await respond("/v1/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_completion)
 
@@ -46,8 +46,8 @@ async def completions(body: CompletionRequest, state: Lokal = Depends(lokal)) ->
 @router.post("/responses")
 async def responses(body: ResponsesRequest, state: Lokal = Depends(lokal)) -> Response:
     extras = body.model_extra or {}
-    events = state.events(body.model, responses_request(body), keep_alive=keep_alive_of(extras.get("keep_alive")),
-                          knowledge=extras.get("knowledge"))
+    events = state.runtime.generate(body.model, responses_request(body),
+                                    keep_alive=keep_alive_of(extras.get("keep_alive")), knowledge=extras.get("knowledge"))
     return await respond("/v1/responses", response_events(body, events), stream=body.stream, sse=True,
                          merge=merge_response, named=True)
 
@@ -57,8 +57,7 @@ async def embeddings(body: EmbeddingRequest, state: Lokal = Depends(lokal)) -> J
     if body.encoding_format not in ("float", "base64"):
         raise BadRequestError("encoding_format must be float or base64")
     inputs = [body.input] if isinstance(body.input, str) else list(body.input)
-    vectors, tokens, _ = await to_thread.run_sync(
-        lambda: embed_texts(state.scheduler, body.model, inputs, truncate=True, keep_alive=None, dimensions=body.dimensions))
+    result = await to_thread.run_sync(lambda: state.runtime.embed(body.model, inputs, dimensions=body.dimensions))
 
     def encode(vector: list[float]) -> Any:
         if body.encoding_format == "base64":
@@ -67,8 +66,8 @@ async def embeddings(body: EmbeddingRequest, state: Lokal = Depends(lokal)) -> J
 
     return JSONResponse({"object": "list", "model": body.model,
                          "data": [{"object": "embedding", "index": i, "embedding": encode(v)}
-                                  for i, v in enumerate(vectors)],
-                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+                                  for i, v in enumerate(result.vectors)],
+                         "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens}})
 
 
 def _model_object(name: str, created: int) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from ..engine.rerank import rerank_documents
 from .fields import Count
 from .state import Lokal, keep_alive_of, lokal
 
@@ -35,8 +34,7 @@ class RerankRequest(BaseModel):
 async def rerank(body: RerankRequest, state: Lokal = Depends(lokal)) -> JSONResponse:
     texts = [d if isinstance(d, str) else d.text for d in body.documents]
     keep_alive = keep_alive_of(body.keep_alive)
-    scores, _load = await to_thread.run_sync(
-        lambda: rerank_documents(state.scheduler, body.model, body.query, texts, keep_alive=keep_alive))
+    scores = await to_thread.run_sync(lambda: state.runtime.rerank(body.model, body.query, texts, keep_alive=keep_alive))
     order = sorted(range(len(texts)), key=lambda i: -scores[i])[:body.top_n or len(texts)]
     results: list[dict[str, Any]] = []
     for index in order:

@@ -37,7 +37,7 @@ async def api_client(url: str | None) -> AsyncIterator[httpx.AsyncClient]:
                                      headers=headers) as client:
             yield client
     finally:
-        app.state.lokal.scheduler.close()
+        app.state.lokal.runtime.close()
 
 
 def load_tasks(source: Path, *, template: str | None, model: str | None, system: str | None,

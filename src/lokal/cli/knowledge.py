@@ -13,19 +13,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..client import Client
 from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
 from ..engine.scheduler import Scheduler
-from ..knowledge.answer import KnowledgeSpec, retrieve, source_label, with_citations
+from ..knowledge.answer import source_label
 from ..knowledge.background import Syncer
 from ..knowledge.base import Knowledge
 from ..knowledge.evaluate import eval_base, evaluate, ingest_corpus, load_dataset
 from ..knowledge.ingest import Progress as SyncProgress, reindex, sync
 from ..knowledge.search import MODES, SearchOptions, search
-from ..store.names import ModelName
+from ..runtime import Runtime, runtime_for
 from .common import ensure_model, model_store, settings, with_options
-from .served import ServedModel
 
 DEFAULT_MODEL = "starter/smollm2"
 err = Console(stderr=True)
@@ -239,14 +237,11 @@ def cmd_testset(name: str, model: str, count: int, output: Path | None) -> None:
     from ..knowledge.testset import make_testset
 
     ensure_model(model)
-    registry = knowledge()
     out = output or Path(f"{name}-testset")
-    assert registry.scheduler is not None
-    with bar() as progress:
+    with Runtime(settings()) as runtime, bar() as progress:
         task = progress.add_task("writing questions", total=count, note="")
-        written = make_testset(registry.open(name), registry.scheduler, model, out, count=count,
+        written = make_testset(runtime.knowledge.open(name), runtime.generate, model, out, count=count,
                                progress=lambda done, total: progress.update(task, completed=done))
-    registry.scheduler.close()
     click.echo(f"wrote {written} questions to {out} (lokal kb eval --dataset {out})")
 
 
@@ -264,25 +259,11 @@ def cmd_ask(name: str, question: str | None, model: str, top_k: int, mode: str, 
     ensure_model(model)
     options = options_from(top_k, mode, keyword_weight, dense_weight, rerank)
     asked = Request(messages=[{"role": "user", "content": question}])
-    client = Client(settings())
-    if client.running():  # the server has the model (and the embedder) loaded already
-        served = ServedModel(client, model_store().get(ModelName.parse(model)), None)
-        try:
-            print_answer(served.stream(asked, knowledge={"bases": [name], **asdict(options)}))
-        finally:
-            served.close()
-        return
-    client.close()
-    registry = knowledge()
-    scheduler = registry.scheduler
-    assert scheduler is not None
-    request, hits = retrieve(registry, KnowledgeSpec([name], options), asked)
-    entry = scheduler.acquire(model)
+    runtime = runtime_for(settings())  # a running server has the model (and the embedder) loaded already
     try:
-        print_answer(with_citations(entry.served.stream(request), hits))  # type: ignore[union-attr]
+        print_answer(runtime.generate(model, asked, knowledge={"bases": [name], **asdict(options)}))
     finally:
-        scheduler.release(entry)
-        scheduler.close()
+        runtime.close()
 
 
 def print_answer(events: Iterator[Event]) -> None:

@@ -1,5 +1,6 @@
 """`lokal run`: chat in the terminal, like `ollama run`: through the server when one is running
-at LOKAL_HOST (the model loads once, there), otherwise with the engine in this process.
+at LOKAL_HOST (the model loads once, there), otherwise with the engine in this process (the
+runtime decides which: `runtime_for`).
 
 With a PROMPT argument or piped stdin it answers once and exits, so it scripts well.
 Interactively: streamed answers, history (readline), multi-line input between triple quotes,
@@ -10,21 +11,21 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..client import Client
-from ..engine.generate import Done, LoadedModel
-from ..engine.loader import load_model
+from ..engine.generate import Done
 from ..engine.prompt import Request
 from ..errors import LokalError, OptionsError
 from ..options import coerce_options
-from ..store.gguf import read_gguf
+from ..runtime import RemoteRuntime, Runtime, runtime_for
+from ..store.gguf import GGUFInfo, read_gguf
+from ..store.models import Model
 from ..store.names import ModelName
 from .common import ensure_model, model_store, settings
-from .served import ServedModel
 
 HELP = """Available commands:
   /set system <text>            Set the system prompt
@@ -38,13 +39,13 @@ HELP = """Available commands:
 Use \"\"\" to begin and end a multi-line message."""
 
 
-def print_stats(done: Done, load_duration: float) -> None:
+def print_stats(done: Done) -> None:
     def rate(count: int, seconds: float) -> str:
         return f"{count / seconds:.2f} tokens/s" if seconds > 0 else "n/a"
 
     lines = [
-        ("total duration", f"{done.total_duration + load_duration:.3f}s"),
-        ("load duration", f"{load_duration * 1000:.2f}ms"),
+        ("total duration", f"{done.total_duration:.3f}s"),
+        ("load duration", f"{done.load_duration * 1000:.2f}ms"),
         ("prompt eval count", f"{done.prompt_eval_count} token(s)"),
         ("prompt eval duration", f"{done.prompt_eval_duration * 1000:.2f}ms"),
         ("prompt eval rate", rate(done.prompt_eval_count, done.prompt_eval_duration)),
@@ -57,17 +58,18 @@ def print_stats(done: Done, load_duration: float) -> None:
 
 
 class ChatSession:
-    """A conversation with one loaded model."""
+    """A conversation with one model, through a runtime (in this process or a server's)."""
 
-    def __init__(self, loaded: LoadedModel | ServedModel, *, system: str | None, format_: str | None,
+    def __init__(self, runtime: Runtime | RemoteRuntime, model: Model, *, system: str | None, format_: str | None,
                  verbose: bool) -> None:
-        self.loaded = loaded
+        self.runtime = runtime
+        self.model = model
+        self.info: GGUFInfo | None = read_gguf(model.model_path) if model.model_path else None
         self.system = system
         self.format = format_
         self.verbose = verbose
         self.options: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []
-        self.load_duration = loaded.load_duration
 
     def ask(self, text: str) -> str:
         self.messages.append({"role": "user", "content": text})
@@ -75,7 +77,7 @@ class ChatSession:
                           format=self.format)
         parts: list[str] = []
         done: Done | None = None
-        stream = self.loaded.stream(request)
+        stream = self.runtime.generate(str(self.model.name), request)
         try:
             for event in stream:
                 if isinstance(event, Done):
@@ -92,8 +94,7 @@ class ChatSession:
         sys.stdout.flush()
         self.messages.append({"role": "assistant", "content": answer})
         if done is not None and self.verbose:
-            print_stats(done, self.load_duration + done.load_duration)
-        self.load_duration = 0.0
+            print_stats(done)
         return answer
 
     def command(self, line: str) -> bool:
@@ -148,8 +149,7 @@ class ChatSession:
             click.echo(f"Unknown /set option '{what}'. Type /? for help")
 
     def _show(self, what: str) -> None:
-        model = self.loaded.model
-        info = self.loaded.info
+        model, info = self.model, self.info
         if info is None and what in ("info", "template"):
             click.echo(f"'{model.name}' is served by a remote engine: its GGUF details are not known here.")
         elif what == "info":
@@ -225,17 +225,12 @@ def cmd_run(model: str, prompt: tuple[str, ...], format_: str | None, system: st
     if not sys.stdin.isatty():
         piped = sys.stdin.read()
         text = f"{text}\n\n{piped}".strip() if text else piped.strip()
-    client = Client(config)
-    loaded: LoadedModel | ServedModel
-    if client.running():
-        loaded = ServedModel(client, stored, read_gguf(stored.model_path) if stored.model_path else None)
-    elif stored.remote:
+    runtime = runtime_for(replace(config, num_parallel=config.num_parallel or 1))  # one user here: one slot
+    if isinstance(runtime, Runtime) and stored.remote:
+        runtime.close()
         raise LokalError(f"'{name}' is served by a remote engine: start `lokal serve`, then run it again")
-    else:
-        client.close()
-        loaded = load_model(store, stored, config)
     try:
-        session = ChatSession(loaded, system=system, format_=format_, verbose=verbose)
+        session = ChatSession(runtime, stored, system=system, format_=format_, verbose=verbose)
         if text:
             session.ask(text)
             return
@@ -257,4 +252,4 @@ def cmd_run(model: str, prompt: tuple[str, ...], format_: str | None, system: st
                 continue
             session.ask(message)
     finally:
-        loaded.close()
+        runtime.close()

@@ -72,8 +72,7 @@ def cmd_serve(preload: str | None, help_settings: bool, get_path: str | None, wa
         if not store.exists(name) and is_starter(name):
             with PullProgress() as progress:
                 pull_model(store, name, config, progress)
-        scheduler = app.state.lokal.scheduler
-        scheduler.release(scheduler.acquire(name))
+        app.state.lokal.runtime.load(str(name))
     if watch:
         app.state.lokal.syncer.watch()
     shown = {s.env: _display(getattr(config, s.name)) for s in SETTINGS if s.name != "api_keys"}

@@ -29,6 +29,7 @@ class Delta:
 
     content: str = ""
     logprobs: list[dict[str, Any]] | None = None
+    thinking: str = ""  # reasoning text of a thinking model, kept apart from the answer
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Done:
     context: list[int] | None = None
     truncated: bool = False
     citations: list[dict[str, Any]] | None = None  # the sources a knowledge-grounded answer drew on
+    thinking: str = ""
 
 
 Event = Delta | Done
@@ -80,6 +82,8 @@ class LoadedModel:
         A prompt too long in characters to fit is refused (or truncated) before it is tokenized."""
         messages = conversation(self.model, request)
         n_ctx = self.context_length
+        if request.context:
+            self.check_tokens(request.context, "context")
         if request.context and len(request.context) >= n_ctx:
             raise ContextOverflowError(f"context holds {len(request.context)} tokens but the model's context is {n_ctx}",
                                        prompt_tokens=len(request.context), context_length=n_ctx)
@@ -224,6 +228,21 @@ class LoadedModel:
 
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
         return self.runner.tokenize(text, add_special=add_special)
+
+    def check_tokens(self, tokens: list[int], what: str = "tokens") -> None:
+        size = self.info.vocab_size
+        wrong = next((t for t in tokens if not 0 <= t < size), None)
+        if wrong is not None:
+            raise BadRequestError(f"{what} holds token {wrong}, which is not in the model's vocabulary of {size:,}")
+
+    def detokenize(self, tokens: list[int]) -> str:
+        self.check_tokens(tokens)
+        return self.runner.detokenize(tokens)
+
+    def count_tokens(self, request: Request) -> int:
+        """How many tokens the request's prompt is, as the model would see it."""
+        prompt, _ = self.prompt_for(request)
+        return len(self.runner.tokenize(prompt))
 
     def close(self) -> None:
         self.runner.close()

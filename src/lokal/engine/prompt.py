@@ -55,6 +55,7 @@ class Request:
     truncate: bool = False
     want_context: bool = False
     context: list[int] | None = None
+    think: bool | str | None = None  # thinking models: True/False, or an effort ("low", "medium", "high")
 
 
 def choose_template(model: Model, info: GGUFInfo | None, override: str | None = None) -> ChatTemplate:

@@ -131,5 +131,11 @@ class RemoteModel:
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
         raise self._local_only("tokenization")
 
+    def detokenize(self, tokens: list[int]) -> str:
+        raise self._local_only("tokenization")
+
+    def count_tokens(self, request: Request) -> int:
+        raise self._local_only("token counting")
+
     def close(self) -> None:
         self.client.close()

@@ -151,6 +151,10 @@ class LlamaRunner:
         return list(self._post("/tokenize", {"content": text, "add_special": add_special,
                                              "parse_special": True})["tokens"])
 
+    def detokenize(self, tokens: list[int]) -> str:
+        self._check_open()
+        return str(self._post("/detokenize", {"tokens": tokens})["content"])
+
     # lifecycle ---------------------------------------------------------------------------------
 
     def _check_open(self) -> None:

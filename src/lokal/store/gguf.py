@@ -127,6 +127,11 @@ class GGUFInfo:
         token_id = self.get(f"tokenizer.ggml.{key}_token_id")
         return self.tokens.get(int(token_id), "") if token_id is not None else ""
 
+    @property
+    def vocab_size(self) -> int:
+        tokens = self.metadata.get("tokenizer.ggml.tokens")
+        return tokens.count if isinstance(tokens, LargeArray) else len(tokens or [])
+
     def vocabulary_has(self, *texts: str) -> bool:
         """Whether every one of `texts` is a token of the vocabulary (found by its length-prefixed
         bytes in the undecoded array: one C-speed scan, no decoding of 150k strings)."""
