@@ -121,6 +121,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("prompt_cache", "LOKAL_PROMPT_CACHE", "0", int,
             "MiB of memory each loaded model may spend on saved prompt states beyond its slots' own cache "
             "(the engine's default, 8192, grew a server by 630 MB in a 10-minute soak).", "an integer"),
+    Setting("sse_ping", "LOKAL_SSE_PING", "10s", parse_duration,
+            "While an event stream waits (a load, a long prompt), a keep-alive ping this often; 0 never.",
+            "a duration like 10s"),
     Setting("max_queue", "LOKAL_MAX_QUEUE", "512", int,
             "Requests waiting beyond the slots before the server answers 503.", "an integer"),
     Setting("max_loaded_models", "LOKAL_MAX_LOADED_MODELS", "3", int,
@@ -156,6 +159,7 @@ class Settings:
     keep_alive: float = 300.0
     num_parallel: int = 0
     prompt_cache: int = 0
+    sse_ping: float = 10.0
     max_queue: int = 512
     max_loaded_models: int = 3
     memory_budget: int = 0

@@ -25,7 +25,7 @@ from ..store.chats import ChatStore
 from ..store.jobs import JobStore
 from ..runtime import Runtime
 from ..web import views as web
-from . import batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai, rerank, tokens
+from . import anthropic, batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai, rerank, tokens
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     app.state.lokal = state
     app_ref.append(app)
     for router in (web.router, ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router,
-                   chats.router, rerank.router, tokens.router):
+                   chats.router, rerank.router, tokens.router, anthropic.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -1,7 +1,8 @@
 """The one place exceptions become HTTP responses, one body shape per API surface.
 
 Native (Ollama): `{"error": "message"}`. OpenAI (`/v1/…`): `{"error": {"message", "type", "param",
-"code"}}` with the type mapped from the status. The status comes from the error class
+"code"}}` with the type mapped from the status. Anthropic (`/v1/messages`): `{"type": "error",
+"error": {"type", "message"}}`. The status comes from the error class
 (`LokalError.status`); pydantic validation failures are 400s that name the field.
 """
 
@@ -25,8 +26,16 @@ _OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403:
                  422: "invalid_request_error", 429: "rate_limit_error", 503: "server_error"}
 
 
+_ANTHROPIC_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                    404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 503: "overloaded_error"}
+
+
 def is_openai(path: str) -> bool:
     return path == "/v1" or path.startswith("/v1/")
+
+
+def is_anthropic(path: str) -> bool:
+    return path == "/v1/messages" or path.startswith("/v1/messages/")
 
 
 def status_of(exc: BaseException) -> int:
@@ -63,7 +72,13 @@ def openai_body(message: str, status: int) -> dict[str, Any]:
                       "code": code}}
 
 
+def anthropic_body(message: str, status: int) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": _ANTHROPIC_TYPES.get(status, "api_error"), "message": message}}
+
+
 def error_body(path: str, message: str, status: int) -> dict[str, Any]:
+    if is_anthropic(path):
+        return anthropic_body(message, status)
     return openai_body(message, status) if is_openai(path) else native_body(message)
 
 

@@ -23,7 +23,7 @@ from ..store.models import Model
 from .fields import tools_of
 from .ollama_schemas import ChatRequest, EmbeddingsRequest, EmbedRequest, GenerateRequest, ModelRequest
 from .state import Lokal, keep_alive_of, lokal, options_of
-from .streaming import respond
+from .streaming import NDJSON, respond
 
 router = APIRouter()
 
@@ -130,7 +130,7 @@ async def chat(body: ChatRequest, state: Lokal = Depends(lokal)) -> Response:
                       format=body.format or None, options=options_of(body.options), logprobs=body.logprobs,
                       top_logprobs=body.top_logprobs, truncate=body.truncate)
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
-    return await respond("/api/chat", chat_chunks(body.model, events), stream=body.stream, sse=False,
+    return await respond(NDJSON, chat_chunks(body.model, events), stream=body.stream,
                          merge=merge_chat)
 
 
@@ -146,7 +146,7 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
                       context=body.context, want_context=not body.raw and not body.suffix)
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
-    return await respond("/api/generate", generate_chunks(body.model, events), stream=body.stream, sse=False,
+    return await respond(NDJSON, generate_chunks(body.model, events), stream=body.stream,
                          merge=merge_generate)
 
 

@@ -19,7 +19,7 @@ from ..store.modelfile import ModelSpec, parse_modelfile
 from ..store.names import ModelName
 from .ollama_schemas import CopyRequest, CreateRequest, ModelRequest, PullRequest
 from .state import Lokal, lokal, options_of
-from .streaming import respond
+from .streaming import NDJSON, respond
 
 router = APIRouter()
 _DONE = object()
@@ -54,7 +54,7 @@ async def pull(body: PullRequest, state: Lokal = Depends(lokal)) -> Response:
         raise BadRequestError("model is required")
     ModelName.parse(name)
     events = progress_of(lambda emit: pull_model(state.store, name, state.settings, emit, insecure=body.insecure))
-    return await respond("/api/pull", events, stream=body.stream, sse=False, merge=last)
+    return await respond(NDJSON, events, stream=body.stream, merge=last)
 
 
 def spec_of(body: CreateRequest, state: Lokal) -> ModelSpec:
@@ -100,7 +100,7 @@ async def create(body: CreateRequest, state: Lokal = Depends(lokal)) -> Response
         for status in ("parsing model", "writing manifest", "success"):
             emit({"status": status})
 
-    return await respond("/api/create", progress_of(work), stream=body.stream, sse=False, merge=last)
+    return await respond(NDJSON, progress_of(work), stream=body.stream, merge=last)
 
 
 @router.post("/api/copy")

@@ -15,7 +15,7 @@ from . import openai_convert as convert
 from .openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest
 from .responses_convert import merge_response, response_events, responses_request
 from .state import Lokal, keep_alive_of, lokal
-from .streaming import respond
+from .streaming import NAMED_SSE, SSE, respond
 
 router = APIRouter(prefix="/v1")
 
@@ -31,7 +31,7 @@ async def chat_completions(body: ChatCompletionRequest, state: Lokal = Depends(l
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive_of(extras.get("keep_alive")),
                                     knowledge=extras.get("knowledge"))
     chunks = convert.chat_chunks(body.model, events, _usage_wanted(body))
-    return await respond("/v1/chat/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_chat)
+    return await respond(SSE, chunks, stream=body.stream, merge=convert.merge_chat, ping=state.settings.sse_ping)
 
 
 @router.post("/completions")
@@ -40,7 +40,7 @@ async def completions(body: CompletionRequest, state: Lokal = Depends(lokal)) ->
     events = state.runtime.generate(body.model, request,
                                     keep_alive=keep_alive_of((body.model_extra or {}).get("keep_alive")))
     chunks = convert.completion_chunks(body.model, events, _usage_wanted(body))
-    return await respond("/v1/completions", chunks, stream=body.stream, sse=True, merge=convert.merge_completion)
+    return await respond(SSE, chunks, stream=body.stream, merge=convert.merge_completion, ping=state.settings.sse_ping)
 
 
 @router.post("/responses")
@@ -48,8 +48,8 @@ async def responses(body: ResponsesRequest, state: Lokal = Depends(lokal)) -> Re
     extras = body.model_extra or {}
     events = state.runtime.generate(body.model, responses_request(body),
                                     keep_alive=keep_alive_of(extras.get("keep_alive")), knowledge=extras.get("knowledge"))
-    return await respond("/v1/responses", response_events(body, events), stream=body.stream, sse=True,
-                         merge=merge_response, named=True)
+    return await respond(NAMED_SSE, response_events(body, events), stream=body.stream, merge=merge_response,
+                         ping=state.settings.sse_ping)
 
 
 @router.post("/embeddings")

@@ -1,7 +1,7 @@
 """Safe by default: API keys, a Host check against DNS rebinding, and a request body limit.
 
 - `LOKAL_API_KEYS` set: every route but `GET /`, `HEAD /` and `/health` needs `Authorization:
-  Bearer KEY` (compared in constant time).
+  Bearer KEY`, or `x-api-key: KEY` as Anthropic's clients send it (compared in constant time).
 - Bound to loopback: the Host header must name a loopback host, so a web page on another
   origin cannot reach the server through DNS rebinding.
 - Bodies over `LOKAL_MAX_BODY` get 413 (blob uploads excepted: they are models).
@@ -57,10 +57,8 @@ class SecurityMiddleware:
         if scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/ui/static/"):
             return True  # the web UI's own files hold no data; it asks for a key before calling the API
         given = headers.get(b"authorization", b"")
-        if given[:7].lower() == b"bearer ":
-            token = given[7:].strip()
-            return any(hmac.compare_digest(token, key) for key in self.keys)
-        return False
+        token = given[7:].strip() if given[:7].lower() == b"bearer " else headers.get(b"x-api-key", b"").strip()
+        return bool(token) and any(hmac.compare_digest(token, key) for key in self.keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

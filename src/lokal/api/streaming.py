@@ -1,4 +1,5 @@
-"""Streaming answers: NDJSON (Ollama) and server-sent events (OpenAI), errors handled by timing.
+"""Streaming answers in each surface's dialect: NDJSON (Ollama), server-sent events (OpenAI chat
+and completions), named events (OpenAI Responses, Anthropic Messages); errors handled by timing.
 
 Generation runs in a worker thread; each chunk hops to the event loop. The first chunk is
 fetched before the response starts, so an error before any output (unknown model, prompt too
@@ -13,13 +14,15 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from .errors import error_body, message_of, status_of
+from .errors import anthropic_body, message_of, native_body, openai_body, status_of
 
 _END = object()
+_QUIET = object()  # nothing arrived in time: a keep-alive ping is due
 
 
 class ThreadedStream:
@@ -56,8 +59,12 @@ class ThreadedStream:
             self.gen.close()  # type: ignore[attr-defined]
             self._put(_END)
 
-    async def next(self) -> Any:
-        item = await self.queue.get()
+    async def next(self, timeout: float | None = None) -> Any:
+        """The next item; `_QUIET` if none came within `timeout` seconds."""
+        try:
+            item = await asyncio.wait_for(self.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return _QUIET
         if isinstance(item, _Failure):
             raise item.exc
         return item
@@ -92,41 +99,63 @@ async def collect(gen: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-async def respond(path: str, gen: Iterator[dict[str, Any]], *, stream: bool, sse: bool,
-                  merge: Callable[[list[dict[str, Any]]], dict[str, Any]],
-                  named: bool = False) -> StreamingResponse | JSONResponse:
-    """Answer with one JSON object (merged) or a stream of chunks.
+@dataclass(frozen=True)
+class Dialect:
+    """How one wire surface streams: its framing, its end marker, its keep-alive and its error body."""
 
-    `named` server-sent events carry their chunk's `type` as the event name and end without
-    `[DONE]`, as OpenAI's Responses API streams."""
+    media_type: str
+    frame: Callable[[dict[str, Any]], bytes]
+    error: Callable[[str, int], dict[str, Any]]
+    end: bytes = b""
+    ping: bytes = b""  # sent while nothing else is (a long prompt, a load); empty: never
+
+
+def _json(item: dict[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False)
+
+
+def _named(item: dict[str, Any]) -> bytes:
+    return f"event: {item.get('type', 'error')}\ndata: {_json(item)}\n\n".encode()
+
+
+NDJSON = Dialect("application/x-ndjson", lambda item: (_json(item) + "\n").encode(), lambda m, s: native_body(m))
+SSE = Dialect("text/event-stream", lambda item: f"data: {_json(item)}\n\n".encode(), openai_body,
+              end=b"data: [DONE]\n\n", ping=b": ping\n\n")
+NAMED_SSE = Dialect("text/event-stream", _named, openai_body, ping=b": ping\n\n")  # OpenAI Responses
+ANTHROPIC_SSE = Dialect("text/event-stream", _named, anthropic_body, ping=_named({"type": "ping"}))
+
+
+async def respond(dialect: Dialect, gen: Iterator[dict[str, Any]], *, stream: bool,
+                  merge: Callable[[list[dict[str, Any]]], dict[str, Any]], ping: float = 0.0) -> Response:
+    """Answer with one JSON object (merged) or a stream of chunks in `dialect`.
+
+    The first chunk is awaited before the response starts, so an early error keeps its status;
+    with `ping` seconds and a dialect that can ping, a first chunk slower than that (a load, a
+    long prompt) starts the stream anyway, and pings keep it alive while nothing else is sent."""
     if not stream:
         return JSONResponse(merge(await collect(gen)))
+    wait = ping if ping > 0 and dialect.ping else None
     threaded = ThreadedStream(gen)
     try:
-        first = await threaded.next()
+        first = await threaded.next(wait)
     except BaseException:
         await threaded.close()
         raise
-
-    def encode(item: dict[str, Any]) -> bytes:
-        text = json.dumps(item, ensure_ascii=False)
-        if named:
-            return f"event: {item.get('type', 'error')}\ndata: {text}\n\n".encode()
-        return f"data: {text}\n\n".encode() if sse else (text + "\n").encode()
 
     async def body() -> AsyncIterator[bytes]:
         item = first
         try:
             while item is not _END:
-                # under load several chunks queue up: send them in one write instead of one each
-                yield b"".join(encode(i) for i in (item, *threaded.ready()))
-                item = await threaded.next()
-            if sse and not named:
-                yield b"data: [DONE]\n\n"
+                if item is _QUIET:
+                    yield dialect.ping
+                else:  # under load several chunks queue up: send them in one write instead of one each
+                    yield b"".join(dialect.frame(i) for i in (item, *threaded.ready()))
+                item = await threaded.next(wait)
+            if dialect.end:
+                yield dialect.end
         except Exception as exc:  # streaming has begun: the error travels in the stream
-            yield encode(error_body(path, message_of(exc), status_of(exc)))
+            yield dialect.frame(dialect.error(message_of(exc), status_of(exc)))
         finally:
             await threaded.close()
 
-    media = "text/event-stream" if sse else "application/x-ndjson"
-    return StreamingResponse(body(), media_type=media, headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(body(), media_type=dialect.media_type, headers={"Cache-Control": "no-cache"})

@@ -56,6 +56,7 @@ class Request:
     want_context: bool = False
     context: list[int] | None = None
     think: bool | str | None = None  # thinking models: True/False, or an effort ("low", "medium", "high")
+    think_budget: int | None = None  # most tokens of thinking before the model must answer
 
 
 def choose_template(model: Model, info: GGUFInfo | None, override: str | None = None) -> ChatTemplate:
