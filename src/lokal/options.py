@@ -19,6 +19,7 @@ OPTIONS: dict[str, type] = {
     "seed": int, "stop": list, "num_predict": int, "num_keep": int,
     "repeat_penalty": float, "repeat_last_n": int, "presence_penalty": float, "frequency_penalty": float,
     "mirostat": int, "mirostat_tau": float, "mirostat_eta": float, "penalize_newline": bool,
+    "think_budget": int,  # lokal: most tokens a thinking model may reason before it must answer
     # runner (load-time)
     "num_ctx": int, "num_batch": int, "num_thread": int, "num_gpu": int, "main_gpu": int,
     "use_mmap": bool, "use_mlock": bool, "numa": bool, "low_vram": bool, "vocab_only": bool,
@@ -32,7 +33,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "repeat_penalty": (0, 100), "repeat_last_n": (-1, _INT32), "presence_penalty": (-100, 100),
     "frequency_penalty": (-100, 100), "mirostat": (0, 2), "mirostat_tau": (0, 100), "mirostat_eta": (0, 100),
     "num_ctx": (1, 2**24), "num_batch": (1, 2**24), "num_thread": (0, 1024), "num_gpu": (-1, 1024),
-    "main_gpu": (0, 1024),
+    "main_gpu": (0, 1024), "think_budget": (0, _INT32),
 }
 MAX_STOPS = 16  # stop sequences per request (OpenAI allows 4, llama.cpp any)
 MAX_STOP_CHARS = 1000

@@ -189,6 +189,31 @@ def test_model_markup_renders_as_text(ui, browser_page):
         shot(page, "markup-as-text")
 
 
+def test_a_thinking_model_s_reasoning_is_shown_folded(ui, browser_page):
+    from tests.api.test_thinking import TEMPLATE
+
+    created = httpx.post(ui.url + "/api/create", json={"model": "ui-thinker", "from": MODEL, "template": TEMPLATE,
+                                                        "parameters": {"think_budget": 12, "num_predict": 48},
+                                                        "stream": False}, timeout=30)
+    assert created.status_code == 200, created.text
+    page = browser_page
+    open_ui(page, ui.url)
+    page.click("#new-chat")
+    page.select_option("#model", "ui-thinker:latest")
+    send(page, "What is 2 + 3?")
+    page.wait_for_selector(".message.assistant button:text('Regenerate')")
+    folded = page.locator(".message.assistant details.thinking")
+    assert folded.is_visible() and folded.get_attribute("open") is None
+    assert not page.locator(".message.assistant .thought").is_visible()
+    page.click(".message.assistant details.thinking summary")
+    assert page.locator(".message.assistant .thought").inner_text().strip()
+    assert "<think>" not in page.inner_text(".message.assistant .body")
+    shot(page, "thinking-folded")
+    conversations = httpx.get(ui.url + "/api/conversations").json()["conversations"]
+    saved = httpx.get(f"{ui.url}/api/conversations/{conversations[0]['id']}").json()["messages"]
+    assert saved[-1]["thinking"], "the reasoning is kept with the conversation"
+
+
 def test_dark_and_narrow_screens(ui, browser_page):
     page = browser_page
     page.emulate_media(color_scheme="dark")

@@ -91,6 +91,7 @@ def _tools(body: CountTokensRequest) -> tuple[list[dict[str, Any]] | None, Any]:
 
 
 def _think(body: CountTokensRequest) -> tuple[bool | None, int | None]:
+    """(think, budget) from `thinking`: budget_tokens becomes the `think_budget` option."""
     if body.thinking is None:
         return None, None
     if body.thinking.type == "disabled":
@@ -110,8 +111,10 @@ def native_request(body: CountTokensRequest) -> Request:
         if body.stop_sequences:
             options["stop"] = body.stop_sequences
         options.update(coerce_options((body.model_extra or {}).get("options") or {})[0])  # Ollama options as an extra
+    if budget is not None:
+        options["think_budget"] = budget
     return Request(messages=native_messages(body), tools=tools, tool_choice=choice, think=think,
-                   think_budget=budget, options=coerce_options(options)[0])
+                   options=coerce_options(options)[0])
 
 
 def _stop_reason(done: Done) -> str:

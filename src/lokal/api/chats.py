@@ -30,6 +30,7 @@ class ConversationBody(BaseModel):
 class MessageBody(BaseModel):
     role: str
     content: str
+    thinking: str = ""  # a thinking model's reasoning, shown folded
     citations: list[dict[str, Any]] | None = None
     stats: dict[str, Any] | None = None
 
@@ -62,8 +63,8 @@ async def delete(conversation_id: str, state: Lokal = Depends(lokal)) -> JSONRes
 
 @router.post("/{conversation_id}/messages")
 async def add_message(conversation_id: str, body: MessageBody, state: Lokal = Depends(lokal)) -> JSONResponse:
-    return JSONResponse(state.chats.add_message(conversation_id, body.role, body.content, body.citations, body.stats),
-                        status_code=201)
+    return JSONResponse(state.chats.add_message(conversation_id, body.role, body.content, body.citations, body.stats,
+                                                body.thinking), status_code=201)
 
 
 @router.delete("/{conversation_id}/messages/{message_id}")

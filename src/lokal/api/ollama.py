@@ -16,6 +16,7 @@ from .. import __version__
 from ..engine.generate import Delta, Done, Event
 from ..engine.infill import fim_of
 from ..engine.plan import RANK_POOLING
+from ..engine.thinking import thinks
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..store.gguf import read_gguf
@@ -66,8 +67,10 @@ def ollama_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def chat_chunks(name: str, events: Iterator[Event]) -> Iterator[dict[str, Any]]:
     for event in events:
         if isinstance(event, Delta):
-            chunk: dict[str, Any] = {"model": name, "created_at": now(),
-                                     "message": {"role": "assistant", "content": event.content}, "done": False}
+            said: dict[str, Any] = {"role": "assistant", "content": event.content}
+            if event.thinking:
+                said["thinking"] = event.thinking
+            chunk: dict[str, Any] = {"model": name, "created_at": now(), "message": said, "done": False}
             if event.logprobs:
                 chunk["logprobs"] = _logprobs(event.logprobs)
             yield chunk
@@ -82,6 +85,9 @@ def merge_chat(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     final = dict(chunks[-1])
     final["message"] = dict(final["message"])
     final["message"]["content"] = "".join(c["message"]["content"] for c in chunks[:-1])
+    thinking = "".join(c["message"].get("thinking", "") for c in chunks[:-1])
+    if thinking:
+        final["message"]["thinking"] = thinking
     logprobs = [lp for c in chunks[:-1] for lp in c.get("logprobs") or []]
     if logprobs:
         final["logprobs"] = logprobs
@@ -92,6 +98,8 @@ def generate_chunks(name: str, events: Iterator[Event]) -> Iterator[dict[str, An
     for event in events:
         if isinstance(event, Delta):
             chunk: dict[str, Any] = {"model": name, "created_at": now(), "response": event.content, "done": False}
+            if event.thinking:
+                chunk["thinking"] = event.thinking
             if event.logprobs:
                 chunk["logprobs"] = _logprobs(event.logprobs)
             yield chunk
@@ -105,6 +113,9 @@ def generate_chunks(name: str, events: Iterator[Event]) -> Iterator[dict[str, An
 def merge_generate(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     final = dict(chunks[-1])
     final["response"] = "".join(c["response"] for c in chunks[:-1])
+    thinking = "".join(c.get("thinking", "") for c in chunks[:-1])
+    if thinking:
+        final["thinking"] = thinking
     logprobs = [lp for c in chunks[:-1] for lp in c.get("logprobs") or []]
     if logprobs:
         final["logprobs"] = logprobs
@@ -128,7 +139,7 @@ async def chat(body: ChatRequest, state: Lokal = Depends(lokal)) -> Response:
         return await load_or_unload(state, body.model, keep_alive, {"message": {"role": "assistant", "content": ""}})
     request = Request(messages=[m.model_dump(exclude_none=True) for m in body.messages], tools=tools_of(body.tools),
                       format=body.format or None, options=options_of(body.options), logprobs=body.logprobs,
-                      top_logprobs=body.top_logprobs, truncate=body.truncate)
+                      top_logprobs=body.top_logprobs, truncate=body.truncate, think=body.think)
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond(NDJSON, chat_chunks(body.model, events), stream=body.stream,
                          merge=merge_chat)
@@ -144,7 +155,7 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
     request = Request(prompt=body.prompt, suffix=body.suffix or None, system=body.system, template=body.template,
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
-                      context=body.context, want_context=not body.raw and not body.suffix)
+                      context=body.context, want_context=not body.raw and not body.suffix, think=body.think)
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond(NDJSON, generate_chunks(body.model, events), stream=body.stream,
                          merge=merge_generate)
@@ -213,6 +224,8 @@ def capabilities(model: Model) -> list[str]:
         caps.append("tools")
     if fim_of(info):
         caps.append("insert")
+    if thinks(template):
+        caps.append("thinking")
     return caps
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import Count, Token, Tool, TopLogprobs
+
+
+Think = bool | Literal["low", "medium", "high"]
 
 
 class _Request(BaseModel):
@@ -47,7 +50,7 @@ class GenerateRequest(_Request):
     logprobs: bool = False  # return log probabilities of the output tokens
     top_logprobs: TopLogprobs = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest context instead of refusing an over-long prompt
-    think: bool | str | None = None  # accepted for compatibility; thinking is not separated
+    think: Think | None = None  # thinking models: reason first (into `thinking`), or not; or a level
     knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
 
 
@@ -62,7 +65,7 @@ class ChatRequest(_Request):
     logprobs: bool = False  # return log probabilities of the output tokens
     top_logprobs: TopLogprobs = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest turns instead of refusing an over-long prompt
-    think: bool | str | None = None  # accepted for compatibility
+    think: Think | None = None  # thinking models: reason first (into `message.thinking`), or not; or a level
     knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
 
 

@@ -96,7 +96,18 @@ def chat_request(body: ChatCompletionRequest) -> Request:
                    tool_choice=body.tool_choice if body.tools else None, format=format_,
                    options=sampling_options(body, body.max_completion_tokens or body.max_tokens),
                    logprobs=body.logprobs, top_logprobs=body.top_logprobs or 0,
-                   truncate=bool(extras.get("truncate", False)))
+                   truncate=bool(extras.get("truncate", False)), think=think_of(body.reasoning_effort, extras))
+
+
+def think_of(effort: str | None, extras: dict[str, Any]) -> bool | str | None:
+    """`reasoning_effort` (or Ollama's `think` sent as an extra) as the native `think`."""
+    if effort is not None:
+        return False if effort in ("none", "minimal") else effort
+    think = extras.get("think")
+    if think is None or isinstance(think, bool) or think in ("low", "medium", "high"):
+        return think
+    raise BadRequestError("think must be true, false, low, medium or high")
+
 
 
 def completion_request(body: CompletionRequest) -> Request:
@@ -149,6 +160,8 @@ def chat_chunks(model: str, events: Iterator[Event], include_usage: bool) -> Ite
     for event in events:
         if isinstance(event, Delta):
             delta: dict[str, Any] = {"content": event.content}
+            if event.thinking:
+                delta["reasoning_content"] = event.thinking  # llama-server's and DeepSeek's field
             if first:
                 delta["role"] = "assistant"
                 first = False
@@ -172,6 +185,9 @@ def merge_chat(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     final = next(c for c in reversed(chunks) if c["choices"])
     calls = final["choices"][0]["delta"].get("tool_calls")
     message: dict[str, Any] = {"role": "assistant", "content": content or (None if calls else "")}
+    reasoning = "".join(c["choices"][0]["delta"].get("reasoning_content", "") for c in chunks if c["choices"])
+    if reasoning:
+        message["reasoning_content"] = reasoning
     if calls:
         message["tool_calls"] = [{k: v for k, v in call.items() if k != "index"} for call in calls]
     logprobs = [lp for c in chunks if c["choices"] for lp in (c["choices"][0].get("logprobs") or {}).get("content", [])]

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .fields import Count, Penalty, Probability, Seed, Temperature, Tool, TopLogprobs
 
 
+Effort = Literal["none", "minimal", "low", "medium", "high"]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="allow")  # extras: num_ctx, top_k, options, keep_alive, …
 
@@ -66,6 +69,7 @@ class ChatCompletionRequest(_Request):
     top_logprobs: TopLogprobs | None = None  # alternatives per token
     n: Count = 1  # only 1 is supported
     user: str | None = None  # ignored
+    reasoning_effort: Effort | None = None  # thinking models: none/minimal turn thinking off
 
 
 class CompletionRequest(_Request):
@@ -125,6 +129,11 @@ class TextConfig(BaseModel):
     format: TextFormat | None = None
 
 
+class Reasoning(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    effort: Effort | None = None  # none/minimal turn thinking off; low/medium/high go to the template
+
+
 class ResponsesRequest(_Request):
     """OpenAI's Responses API, stateless as in Ollama: the whole conversation comes in `input`."""
 
@@ -142,6 +151,6 @@ class ResponsesRequest(_Request):
     previous_response_id: str | None = None  # refused: nothing is stored
     background: bool = False  # refused
     store: bool | None = None  # ignored: nothing is stored
-    reasoning: dict[str, Any] | None = None  # ignored: no model here separates reasoning
+    reasoning: Reasoning | None = None  # thinking models: {"effort": …}; the reasoning comes as a reasoning item
     metadata: dict[str, Any] | None = None  # echoed back
     parallel_tool_calls: bool | None = None  # echoed back

@@ -16,7 +16,7 @@ from typing import Any
 from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
 from ..errors import BadRequestError
-from .openai_convert import sampling_options, text_of
+from .openai_convert import sampling_options, text_of, think_of
 from .openai_schemas import ResponsesRequest
 
 
@@ -91,9 +91,10 @@ def responses_request(body: ResponsesRequest) -> Request:
     if isinstance(choice, dict):  # Responses names the function at the top level of tool_choice
         choice = {"type": "function", "function": {"name": choice.get("name")}}
     tools = _tools(body)
+    effort = body.reasoning.effort if body.reasoning else None
     return Request(messages=_messages(body), tools=tools, tool_choice=choice if tools else None,
                    format=_format(body), options=sampling_options(body, body.max_output_tokens),
-                   truncate=body.truncation == "auto")
+                   truncate=body.truncation == "auto", think=think_of(effort, body.model_extra or {}))
 
 
 class _Stream:
@@ -116,43 +117,71 @@ class _Stream:
         return {"type": kind, "sequence_number": self.sequence - 1, **fields}
 
     def snapshot(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self.response))
+        return self.copy(self.response)
+
+    def copy(self, item: dict[str, Any]) -> dict[str, Any]:
+        return json.loads(json.dumps(item))  # type: ignore[no-any-return]
+
+    def index(self, item: dict[str, Any]) -> int:
+        return next(i for i, each in enumerate(self.response["output"]) if each is item)
 
 
 def response_events(body: ResponsesRequest, events: Iterator[Event]) -> Iterator[dict[str, Any]]:
-    """The Responses event stream; its last event carries the whole response."""
+    """The Responses event stream; its last event carries the whole response. A thinking model's
+    reasoning comes first, as a `reasoning` item with `reasoning_text` content."""
     out = _Stream(body)
     yield out.event("response.created", response=out.snapshot())
     yield out.event("response.in_progress", response=out.snapshot())
     message: dict[str, Any] | None = None
+    reasoning: dict[str, Any] | None = None
     for event in events:
         if isinstance(event, Delta):
+            if event.thinking:
+                if reasoning is None:
+                    reasoning = {"id": _id("rs"), "type": "reasoning", "summary": [], "status": "in_progress",
+                                 "content": [{"type": "reasoning_text", "text": ""}]}
+                    out.response["output"].append(reasoning)
+                    yield out.event("response.output_item.added", output_index=0, item=out.copy(reasoning))
+                reasoning["content"][0]["text"] += event.thinking
+                yield out.event("response.reasoning_text.delta", item_id=reasoning["id"], output_index=0,
+                                content_index=0, delta=event.thinking)
             if not event.content:
                 continue
             if message is None:  # opened at the first text, so a reply that is only a call has no empty message
+                if reasoning is not None:
+                    yield from _close_reasoning(out, reasoning)
                 message = {"id": _id("msg"), "type": "message", "status": "in_progress", "role": "assistant",
                            "content": []}
                 out.response["output"].append(message)
-                yield out.event("response.output_item.added", output_index=0, item=dict(message))
-                yield out.event("response.content_part.added", item_id=message["id"], output_index=0,
+                yield out.event("response.output_item.added", output_index=out.index(message), item=dict(message))
+                yield out.event("response.content_part.added", item_id=message["id"], output_index=out.index(message),
                                 content_index=0, part={"type": "output_text", "text": "", "annotations": []})
                 message["content"].append({"type": "output_text", "text": "", "annotations": []})
             message["content"][0]["text"] += event.content
-            yield out.event("response.output_text.delta", item_id=message["id"], output_index=0, content_index=0,
-                            delta=event.content, logprobs=[])
+            yield out.event("response.output_text.delta", item_id=message["id"], output_index=out.index(message),
+                            content_index=0, delta=event.content, logprobs=[])
         elif isinstance(event, Done):
+            if reasoning is not None and reasoning["status"] != "completed":
+                yield from _close_reasoning(out, reasoning)
             yield from _finish(out, message, event)
+
+
+def _close_reasoning(out: _Stream, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield out.event("response.reasoning_text.done", item_id=item["id"], output_index=0, content_index=0,
+                    text=item["content"][0]["text"])
+    item["status"] = "completed"
+    yield out.event("response.output_item.done", output_index=0, item=out.copy(item))
 
 
 def _finish(out: _Stream, message: dict[str, Any] | None, done: Done) -> Iterator[dict[str, Any]]:
     if message is not None:
-        part = message["content"][0]
-        yield out.event("response.output_text.done", item_id=message["id"], output_index=0, content_index=0,
+        part, index = message["content"][0], out.index(message)
+        yield out.event("response.output_text.done", item_id=message["id"], output_index=index, content_index=0,
                         text=part["text"], logprobs=[])
-        yield out.event("response.content_part.done", item_id=message["id"], output_index=0, content_index=0,
+        yield out.event("response.content_part.done", item_id=message["id"], output_index=index, content_index=0,
                         part=part)
         message["status"] = "completed"
-        yield out.event("response.output_item.done", output_index=0, item=message)
+        yield out.event("response.output_item.done", output_index=index, item=message)
     for call in done.tool_calls:
         index = len(out.response["output"])
         arguments = json.dumps(call["function"]["arguments"])

@@ -17,9 +17,10 @@ from typing import Any
 from ..errors import BadRequestError, ContextOverflowError
 from ..store.gguf import GGUFInfo
 from ..store.models import Model
-from .prompt import Request, conversation, render_prompt
+from .prompt import Request, choose_template, conversation, render_prompt
 from .runner import LlamaRunner
 from .sampling import check_schema, format_schema, sampling_body
+from .thinking import CLOSE, Splitter, starts_thinking, thinks
 from .tools import PREFIXES, call_schema, parse_tool_calls, tool_names, with_ids
 
 
@@ -122,30 +123,25 @@ class LoadedModel:
             body["n_probs"] = max(1, request.top_logprobs)
         return body
 
-    def stream(self, request: Request) -> Iterator[Event]:
-        """Generate; yields Delta events then one Done. Closing the iterator cancels."""
-        started = time.perf_counter()
-        prompt, truncated = self.prompt_for(request)
-        body = self.body(request, prompt)
-        forced = "json_schema" in body and bool(request.tools) and request.format is None
-        watch_tools = bool(request.tools) and request.tool_choice != "none" and not forced
+    def _engine(self, body: dict[str, Any], logprobs: bool, final: dict[str, Any]) -> Iterator[Delta]:
+        """The engine's raw text for one completion; `final` gets its finish reason, usage and
+        timings. The engine runs in a worker thread; closing this iterator stops it."""
         events: queue.Queue[Any] = queue.Queue()
         cancel = threading.Event()
-        final: dict[str, Any] = {}
 
         def on_chunk(chunk: dict[str, Any]) -> bool:
             if cancel.is_set():
                 return True
             choice = (chunk.get("choices") or [{}])[0]
             text = choice.get("text") or ""
-            logprobs = (choice.get("logprobs") or {}).get("content") if request.logprobs else None
-            if text or logprobs:
-                events.put(Delta(text, logprobs))
+            probs = (choice.get("logprobs") or {}).get("content") if logprobs else None
+            if text or probs:
+                events.put(Delta(text, probs))
             if choice.get("finish_reason"):
                 final["reason"] = choice["finish_reason"]
             if "usage" in chunk:
-                final["usage"] = chunk["usage"]
-                final["timings"] = chunk.get("timings", {})
+                final.setdefault("usage", []).append(chunk["usage"])
+                final.setdefault("timings", []).append(chunk.get("timings", {}))
             return False
 
         def work() -> None:
@@ -155,34 +151,96 @@ class LoadedModel:
                 events.put(exc)
             events.put(_END)
 
-        with self._active_lock:
-            self.active += 1
         worker = threading.Thread(target=work, name="lokal-generate", daemon=True)
         worker.start()
-        text_parts: list[str] = []
-        held: list[str] = []
-        holding = watch_tools
         try:
             while (item := events.get()) is not _END:
                 if isinstance(item, Exception):
                     raise item
-                text_parts.append(item.content)
-                if forced:
-                    continue
-                if holding:
-                    held.append(item.content)
-                    seen = "".join(held).lstrip()
-                    if not seen or any(p.startswith(seen) or seen.startswith(p) for p in PREFIXES):
-                        continue
-                    holding = False
-                    item = Delta("".join(held), item.logprobs)
-                    held = []
                 yield item
         finally:
             cancel.set()
             worker.join()
+
+    def splitter(self, request: Request, prompt: str) -> Splitter | None:
+        """A thinking splitter when the model thinks and the request did not turn thinking off."""
+        if request.raw or request.suffix is not None or request.think is False:
+            return None
+        if not thinks(choose_template(self.model, self.info, request.template).source):
+            return None
+        return Splitter(inside=starts_thinking(prompt))
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        """Generate; yields Delta events then one Done. Closing the iterator cancels.
+
+        A thinking model's reasoning comes as Delta.thinking. With a thinking budget or a grammar,
+        the reasoning runs first, unconstrained, up to its close tag (or the budget, where the tag
+        is written for the model); the answer then continues from there under the grammar."""
+        started = time.perf_counter()
+        prompt, truncated = self.prompt_for(request)
+        body = self.body(request, prompt)
+        forced = "json_schema" in body and bool(request.tools) and request.format is None
+        watch_tools = bool(request.tools) and request.tool_choice != "none" and not forced
+        split = self.splitter(request, prompt)
+        budget = self.options(request).get("think_budget")
+        phased = split is not None and isinstance(body["prompt"], str) and ("json_schema" in body or budget is not None)
+        answer_body = body
+        if phased:
+            body = {k: v for k, v in body.items() if k != "json_schema"}
+        budget = float("inf") if budget is None else budget
+        spent = 0
+        final: dict[str, Any] = {}
+        raw: list[str] = []
+        thoughts: list[str] = []
+        text_parts: list[str] = []
+        held: list[str] = []
+        holding = watch_tools
+        with self._active_lock:
+            self.active += 1
+        try:
+            phases = [body]
+            while phases:
+                engine = self._engine(phases.pop(), request.logprobs, final)
+                try:
+                    for item in engine:
+                        raw.append(item.content)
+                        if split is not None:
+                            thinking, item.content = split.feed(item.content)
+                            if thinking:
+                                thoughts.append(thinking)
+                                yield Delta(thinking=thinking)
+                            spent += split.inside
+                            if phased and (split.done or spent >= budget):
+                                phases.append(self._answer_body(answer_body, prompt, "".join(raw), split, request))
+                                phased = False
+                                break
+                        if not item.content and not item.logprobs:
+                            continue
+                        text_parts.append(item.content)
+                        if forced:
+                            continue
+                        if holding:
+                            held.append(item.content)
+                            seen = "".join(held).lstrip()
+                            if not seen or any(p.startswith(seen) or seen.startswith(p) for p in PREFIXES):
+                                continue
+                            holding = False
+                            item = Delta("".join(held), item.logprobs)
+                            held = []
+                        yield item
+                    else:  # the engine stopped inside the reasoning: close it, so the answer still comes
+                        if phased and split is not None and split.inside:
+                            phases.append(self._answer_body(answer_body, prompt, "".join(raw), split, request))
+                            phased = False
+                finally:
+                    engine.close()
+        finally:
             with self._active_lock:
                 self.active -= 1
+        if split is not None:
+            thinking, rest = split.flush()
+            thoughts.append(thinking)
+            text_parts.append(rest)
         content = "".join(text_parts)
         calls: list[dict[str, Any]] = []
         if forced:
@@ -191,21 +249,34 @@ class LoadedModel:
             content, calls = parse_tool_calls(content, request.tools or [])
             if holding and content:
                 yield Delta(content)
-        timings = final.get("timings", {})
-        usage = final.get("usage", {})
+        timings = final.get("timings", [{}])
+        usage = final.get("usage", [{}])
         reason = "length" if final.get("reason") == "length" else "stop"
         context = None
         if request.want_context and not request.messages:
             context = self.runner.tokenize(prompt + content, add_special=False)
         yield Done(
-            done_reason=reason, content=content,
-            prompt_eval_count=int(usage.get("prompt_tokens", timings.get("prompt_n", 0))),
-            prompt_eval_duration=float(timings.get("prompt_ms", 0.0)) / 1000,
-            eval_count=int(timings.get("predicted_n", usage.get("completion_tokens", 0))),
-            eval_duration=float(timings.get("predicted_ms", 0.0)) / 1000,
+            done_reason=reason, content=content, thinking="".join(thoughts).strip(),
+            prompt_eval_count=int(usage[0].get("prompt_tokens", timings[0].get("prompt_n", 0))),
+            prompt_eval_duration=sum(float(t.get("prompt_ms", 0.0)) for t in timings) / 1000,
+            eval_count=sum(int(t.get("predicted_n", u.get("completion_tokens", 0))) for t, u in zip(timings, usage)),
+            eval_duration=sum(float(t.get("predicted_ms", 0.0)) for t in timings) / 1000,
             total_duration=time.perf_counter() - started,
             tool_calls=with_ids(calls), context=context, truncated=truncated,
         )
+
+    def _answer_body(self, body: dict[str, Any], prompt: str, raw: str, split: Splitter,
+                     request: Request) -> dict[str, Any]:
+        """The second phase: the answer, continuing the prompt after the reasoning (closed for the
+        model if its budget ran out; any answer text already begun is generated again under the grammar)."""
+        if split.done:  # the model closed its reasoning (or answered without any)
+            at = raw.rfind(CLOSE)
+            raw = raw[:at + len(CLOSE)] + "\n\n" if at >= 0 else ""
+        else:
+            raw += split.close()
+        limit = int(self.options(request).get("num_predict", -1) or -1)
+        spent = len(self.runner.tokenize(raw, add_special=False))
+        return {**body, "prompt": prompt + raw, "n_predict": max(1, limit - spent) if limit > 0 else -1}
 
     def complete(self, request: Request) -> Done:
         """Run to the end and return the final event."""

@@ -20,6 +20,7 @@ from ..store.gguf import GGUFInfo
 from ..store.models import Model
 from .infill import infill_prompt
 from .template import ChatTemplate, builtin_for
+from .thinking import template_flags
 
 CHARS_PER_TOKEN = 32
 
@@ -56,7 +57,6 @@ class Request:
     want_context: bool = False
     context: list[int] | None = None
     think: bool | str | None = None  # thinking models: True/False, or an effort ("low", "medium", "high")
-    think_budget: int | None = None  # most tokens of thinking before the model must answer
 
 
 def choose_template(model: Model, info: GGUFInfo | None, override: str | None = None) -> ChatTemplate:
@@ -119,8 +119,10 @@ def render_prompt(model: Model, info: GGUFInfo | None, request: Request,
     turns = messages if messages is not None else conversation(model, request)
     if request.tools and request.tool_choice != "none" and "tools" not in template.source:
         turns = with_tool_instructions(turns, request.tools)
+    flags = template_flags(str(model.name), template.source, request.think)
+    turns = [{**m, "reasoning_content": m["thinking"]} if m.get("thinking") else m for m in turns]
     text = template.render(turns, tools=request.tools or None, bos_token=bos, eos_token=eos,
-                           max_chars=char_limit(context_length) if context_length else None)
+                           max_chars=char_limit(context_length) if context_length else None, **flags)
     adds_bos = bool(info.get("tokenizer.ggml.add_bos_token", True)) if info else False
     if adds_bos and bos and text.startswith(bos):
         text = text[len(bos):]

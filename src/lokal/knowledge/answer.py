@@ -121,6 +121,7 @@ def with_citations(events: Iterator[Event], hits: list[Hit]) -> Iterator[Event]:
     """The answer's events, with the citations on the last one and no datamark left in the text."""
     for event in events:
         event.content = event.content.replace(MARK, " ")
+        event.thinking = event.thinking.replace(MARK, " ")
         if isinstance(event, Done):
             event.citations = [dict(hit.citation(), index=number) for number, hit in enumerate(hits, start=1)]
         yield event

@@ -1,7 +1,7 @@
 """Conversations the web UI keeps: `LOKAL_HOME/chats.db`.
 
     conversations  id, title, model, system prompt, options (JSON), knowledge bases (JSON), times
-    messages       conversation, role, content, citations (JSON), stats (JSON: tokens, tok/s), time
+    messages       conversation, role, content, thinking, citations (JSON), stats (JSON: tokens, tok/s), time
 """
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ def m001_initial(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX messages_conversation ON messages(conversation_id, id)")
 
 
+def m002_thinking(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE messages ADD COLUMN thinking TEXT NOT NULL DEFAULT ''")
+
+
 class ChatStore:
     def __init__(self, path: Path) -> None:
-        self.db = Database(path, [m001_initial])
+        self.db = Database(path, [m001_initial, m002_thinking])
 
     def close(self) -> None:
         self.db.close()
@@ -53,7 +57,7 @@ class ChatStore:
         item["messages"] = [
             {**dict(m), "citations": json.loads(m["citations"]) if m["citations"] else None,
              "stats": json.loads(m["stats"]) if m["stats"] else None}
-            for m in self.db.rows("SELECT id, role, content, citations, stats, created_at FROM messages "
+            for m in self.db.rows("SELECT id, role, content, thinking, citations, stats, created_at FROM messages "
                                   "WHERE conversation_id = ? ORDER BY id", (conversation_id,))]
         return item
 
@@ -83,15 +87,17 @@ class ChatStore:
             conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def add_message(self, conversation_id: str, role: str, content: str, citations: Any = None,
-                    stats: Any = None) -> dict[str, Any]:
+                    stats: Any = None, thinking: str = "") -> dict[str, Any]:
         self.get(conversation_id)
         with self.db.transaction() as conn:
-            cursor = conn.execute("INSERT INTO messages (conversation_id, role, content, citations, stats, created_at) "
-                                  "VALUES (?, ?, ?, ?, ?, ?)", (conversation_id, role, content,
-                                                                json.dumps(citations) if citations is not None else None,
-                                                                json.dumps(stats) if stats is not None else None, time.time()))
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, thinking, citations, stats, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (conversation_id, role, content, thinking,
+                                                 json.dumps(citations) if citations is not None else None,
+                                                 json.dumps(stats) if stats is not None else None, time.time()))
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (time.time(), conversation_id))
-        return {"id": cursor.lastrowid, "role": role, "content": content, "citations": citations, "stats": stats}
+        return {"id": cursor.lastrowid, "role": role, "content": content, "thinking": thinking, "citations": citations,
+                "stats": stats}
 
     def delete_message(self, conversation_id: str, message_id: int) -> None:
         with self.db.transaction() as conn:

@@ -76,6 +76,10 @@ async function openPassage(citation) {
 
 function messageView(message, index, last) {
   const box = node("div", undefined, `message ${message.role}`);
+  const thought = node("details", undefined, "thinking");
+  thought.append(node("summary", "Thinking"), node("div", message.thinking || "", "thought"));
+  thought.hidden = !message.thinking;
+  box.append(thought);
   const body = node("div", undefined, "body");
   body.append(md.render(message.content));
   box.append(body);
@@ -116,7 +120,7 @@ async function answer() {
   const messages = [...(c.system ? [{ role: "system", content: c.system }] : []), ...c.messages.map(({ role, content }) => ({ role, content }))];
   const body = { model: $("#model").value, messages, stream: true, options: c.options };
   if (c.knowledge.length) body.knowledge = { bases: c.knowledge, top_k: 4 };
-  const reply = { role: "assistant", content: "", citations: null, stats: null };
+  const reply = { role: "assistant", content: "", thinking: "", citations: null, stats: null };
   const view = messageView(reply, 0, false);
   $("#messages").append(view);
   state.controller = new AbortController();
@@ -126,6 +130,11 @@ async function answer() {
     for await (const chunk of lines(response)) {
       if (chunk.error) throw new Error(chunk.error);
       reply.content += chunk.message?.content || "";
+      if (chunk.message?.thinking) {
+        reply.thinking += chunk.message.thinking;
+        view.querySelector(".thinking").hidden = false;
+        view.querySelector(".thought").textContent = reply.thinking;
+      }
       view.querySelector(".body").replaceChildren(md.render(reply.content));
       $("#messages").scrollTop = $("#messages").scrollHeight;
       if (chunk.done) {
