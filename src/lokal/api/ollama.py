@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
-from ..engine.generate import Delta, Done, Event
+from ..engine.generate import Delta, Done, Event, Progress
 from ..engine.infill import fim_of
 from ..engine.plan import RANK_POOLING
 from ..engine.thinking import thinks
@@ -64,9 +64,15 @@ def ollama_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for i, c in enumerate(calls)]
 
 
+def progress_chunk(name: str, event: Progress, shape: dict[str, Any]) -> dict[str, Any]:
+    return {"model": name, "created_at": now(), **shape, "prompt_progress": event.as_dict(), "done": False}
+
+
 def chat_chunks(name: str, events: Iterator[Event]) -> Iterator[dict[str, Any]]:
     for event in events:
-        if isinstance(event, Delta):
+        if isinstance(event, Progress):
+            yield progress_chunk(name, event, {"message": {"role": "assistant", "content": ""}})
+        elif isinstance(event, Delta):
             said: dict[str, Any] = {"role": "assistant", "content": event.content}
             if event.thinking:
                 said["thinking"] = event.thinking
@@ -96,7 +102,9 @@ def merge_chat(chunks: list[dict[str, Any]]) -> dict[str, Any]:
 
 def generate_chunks(name: str, events: Iterator[Event]) -> Iterator[dict[str, Any]]:
     for event in events:
-        if isinstance(event, Delta):
+        if isinstance(event, Progress):
+            yield progress_chunk(name, event, {"response": ""})
+        elif isinstance(event, Delta):
             chunk: dict[str, Any] = {"model": name, "created_at": now(), "response": event.content, "done": False}
             if event.thinking:
                 chunk["thinking"] = event.thinking
@@ -139,7 +147,8 @@ async def chat(body: ChatRequest, state: Lokal = Depends(lokal)) -> Response:
         return await load_or_unload(state, body.model, keep_alive, {"message": {"role": "assistant", "content": ""}})
     request = Request(messages=[m.model_dump(exclude_none=True) for m in body.messages], tools=tools_of(body.tools),
                       format=body.format or None, options=options_of(body.options), logprobs=body.logprobs,
-                      top_logprobs=body.top_logprobs, truncate=body.truncate, think=body.think)
+                      top_logprobs=body.top_logprobs, truncate=body.truncate, think=body.think,
+                      progress=body.return_progress and body.stream)
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond(NDJSON, chat_chunks(body.model, events), stream=body.stream,
                          merge=merge_chat)
@@ -155,7 +164,8 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
     request = Request(prompt=body.prompt, suffix=body.suffix or None, system=body.system, template=body.template,
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
-                      context=body.context, want_context=not body.raw and not body.suffix, think=body.think)
+                      context=body.context, want_context=not body.raw and not body.suffix, think=body.think,
+                      progress=body.return_progress and body.stream)
     events = state.runtime.generate(body.model, request, keep_alive=keep_alive, knowledge=body.knowledge)
     return await respond(NDJSON, generate_chunks(body.model, events), stream=body.stream,
                          merge=merge_generate)

@@ -51,6 +51,7 @@ class GenerateRequest(_Request):
     top_logprobs: TopLogprobs = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest context instead of refusing an over-long prompt
     think: Think | None = None  # thinking models: reason first (into `thinking`), or not; or a level
+    return_progress: bool = False  # lokal, as llama-server: stream `prompt_progress` while the prompt is read
     knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
 
 
@@ -66,6 +67,7 @@ class ChatRequest(_Request):
     top_logprobs: TopLogprobs = 0  # how many alternatives per token, with logprobs
     truncate: bool = False  # lokal: drop the oldest turns instead of refusing an over-long prompt
     think: Think | None = None  # thinking models: reason first (into `message.thinking`), or not; or a level
+    return_progress: bool = False  # lokal, as llama-server: stream `prompt_progress` while the prompt is read
     knowledge: Any = None  # lokal: knowledge bases to answer from (see the knowledge API)
 
 

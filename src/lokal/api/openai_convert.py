@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from ..engine.generate import Delta, Done, Event
+from ..engine.generate import Delta, Done, Event, Progress
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from ..options import OPTIONS, coerce_options
@@ -96,7 +96,8 @@ def chat_request(body: ChatCompletionRequest) -> Request:
                    tool_choice=body.tool_choice if body.tools else None, format=format_,
                    options=sampling_options(body, body.max_completion_tokens or body.max_tokens),
                    logprobs=body.logprobs, top_logprobs=body.top_logprobs or 0,
-                   truncate=bool(extras.get("truncate", False)), think=think_of(body.reasoning_effort, extras))
+                   truncate=bool(extras.get("truncate", False)), think=think_of(body.reasoning_effort, extras),
+                   progress=body.stream and extras.get("return_progress") is True)
 
 
 def think_of(effort: str | None, extras: dict[str, Any]) -> bool | str | None:
@@ -118,7 +119,8 @@ def completion_request(body: CompletionRequest) -> Request:
         if len(prompt) != 1 or not isinstance(prompt[0], str):
             raise BadRequestError("prompt must be one string")
         prompt = prompt[0]
-    return Request(prompt=prompt, raw=True, suffix=body.suffix or None, options=sampling_options(body, body.max_tokens),
+    return Request(prompt=prompt, raw=True, suffix=body.suffix or None,
+                   progress=body.stream and (body.model_extra or {}).get("return_progress") is True, options=sampling_options(body, body.max_tokens),
                    logprobs=body.logprobs is not None, top_logprobs=body.logprobs or 0)
 
 
@@ -158,7 +160,9 @@ def chat_chunks(model: str, events: Iterator[Event], include_usage: bool) -> Ite
             "system_fingerprint": "lokal"}
     first = True
     for event in events:
-        if isinstance(event, Delta):
+        if isinstance(event, Progress):
+            yield {**base, "choices": [], "prompt_progress": event.as_dict()}
+        elif isinstance(event, Delta):
             delta: dict[str, Any] = {"content": event.content}
             if event.thinking:
                 delta["reasoning_content"] = event.thinking  # llama-server's and DeepSeek's field
@@ -203,7 +207,9 @@ def completion_chunks(model: str, events: Iterator[Event], include_usage: bool) 
     base = {"id": ids.id, "object": "text_completion", "created": ids.created, "model": model,
             "system_fingerprint": "lokal"}
     for event in events:
-        if isinstance(event, Delta):
+        if isinstance(event, Progress):
+            yield {**base, "choices": [], "prompt_progress": event.as_dict()}
+        elif isinstance(event, Delta):
             yield {**base, "choices": [{"index": 0, "text": event.content, "logprobs": None, "finish_reason": None}]}
         else:
             yield {**base, "choices": [{"index": 0, "text": "", "logprobs": None,

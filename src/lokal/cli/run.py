@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from ..engine.generate import Done
+from ..engine.generate import Delta, Done
 from ..engine.prompt import Request
 from ..errors import LokalError, OptionsError
 from ..options import coerce_options
@@ -82,7 +82,7 @@ class ChatSession:
             for event in stream:
                 if isinstance(event, Done):
                     done = event
-                else:
+                elif isinstance(event, Delta):
                     parts.append(event.content)
                     sys.stdout.write(event.content)
                     sys.stdout.flush()

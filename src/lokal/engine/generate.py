@@ -52,7 +52,20 @@ class Done:
     thinking: str = ""
 
 
-Event = Delta | Done
+@dataclass
+class Progress:
+    """How far the engine is through the prompt (llama-server's `prompt_progress`), when asked for."""
+
+    total: int
+    cache: int
+    processed: int
+    time_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "cache": self.cache, "processed": self.processed, "time_ms": self.time_ms}
+
+
+Event = Delta | Done | Progress
 _END = object()
 
 
@@ -121,9 +134,11 @@ class LoadedModel:
             body["json_schema"] = check_schema(schema, "tools" if request.format is None else "format")
         if request.logprobs:
             body["n_probs"] = max(1, request.top_logprobs)
+        if request.progress:
+            body["return_progress"] = True
         return body
 
-    def _engine(self, body: dict[str, Any], logprobs: bool, final: dict[str, Any]) -> Iterator[Delta]:
+    def _engine(self, body: dict[str, Any], logprobs: bool, final: dict[str, Any]) -> Iterator[Delta | Progress]:
         """The engine's raw text for one completion; `final` gets its finish reason, usage and
         timings. The engine runs in a worker thread; closing this iterator stops it."""
         events: queue.Queue[Any] = queue.Queue()
@@ -132,6 +147,10 @@ class LoadedModel:
         def on_chunk(chunk: dict[str, Any]) -> bool:
             if cancel.is_set():
                 return True
+            if "prompt_progress" in chunk:
+                p = chunk["prompt_progress"]
+                events.put(Progress(int(p.get("total", 0)), int(p.get("cache", 0)), int(p.get("processed", 0)),
+                                    float(p.get("time_ms", 0.0))))
             choice = (chunk.get("choices") or [{}])[0]
             text = choice.get("text") or ""
             probs = (choice.get("logprobs") or {}).get("content") if logprobs else None
@@ -203,6 +222,9 @@ class LoadedModel:
                 engine = self._engine(phases.pop(), request.logprobs, final)
                 try:
                     for item in engine:
+                        if isinstance(item, Progress):
+                            yield item
+                            continue
                         raw.append(item.content)
                         if split is not None:
                             thinking, item.content = split.feed(item.content)

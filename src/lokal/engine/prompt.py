@@ -57,6 +57,7 @@ class Request:
     want_context: bool = False
     context: list[int] | None = None
     think: bool | str | None = None  # thinking models: True/False, or an effort ("low", "medium", "high")
+    progress: bool = False  # stream Progress events while the prompt is processed
 
 
 def choose_template(model: Model, info: GGUFInfo | None, override: str | None = None) -> ChatTemplate:

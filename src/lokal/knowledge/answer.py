@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
 
-from ..engine.generate import Done, Event
+from ..engine.generate import Delta, Done, Event
 from ..engine.prompt import Request
 from ..errors import BadRequestError
 from .base import Knowledge
@@ -120,8 +120,9 @@ def retrieve(knowledge: Knowledge, spec: KnowledgeSpec, request: Request) -> tup
 def with_citations(events: Iterator[Event], hits: list[Hit]) -> Iterator[Event]:
     """The answer's events, with the citations on the last one and no datamark left in the text."""
     for event in events:
-        event.content = event.content.replace(MARK, " ")
-        event.thinking = event.thinking.replace(MARK, " ")
+        if isinstance(event, (Delta, Done)):
+            event.content = event.content.replace(MARK, " ")
+            event.thinking = event.thinking.replace(MARK, " ")
         if isinstance(event, Done):
             event.citations = [dict(hit.citation(), index=number) for number, hit in enumerate(hits, start=1)]
         yield event
