@@ -6,6 +6,9 @@
    bm25, dense and hybrid mode (nDCG@10, Recall@5/10, MRR@10), beside the peer the issue names:
    bm25s (Lucene BM25, Snowball stemmer, stopwords) over whole passages, run in this process.
 2. Ingest: a fresh base ingests the first documents of NorQuAD with nothing cached: chunks/s, tokens/s.
+4. Rerank (with --rerank MODEL): the fused top --rerank-depth of a sample of queries reordered by a
+   model (yes/no judging for a chat model), against the same queries unreranked: the gain and its
+   cost per query.
 3. Latency: a synthetic base of 100k chunks built from the corpora's own sentences (vectors random:
    embedding 100k chunks takes hours here, and search cost does not depend on the values) answers
    the real queries end to end (query embedding + keyword + vector + fusion + rows); the vector
@@ -76,6 +79,31 @@ def quality(names: list[str], options: SearchOptions) -> None:
             print(f"| {name} | {label} | {m['ndcg@10']:.4f} | {m['recall@5']:.4f} | {m['recall@10']:.4f} | "
                   f"{m['mrr@10']:.4f} | {hybrid / m['ndcg@10']:.3f} |")
     knowledge.close()
+
+
+def rerank_gain(names: list[str], options: SearchOptions, model: str, depth: int, count: int) -> None:
+    from lokal.config import Settings
+    from lokal.runtime import Runtime
+
+    runtime = Runtime(Settings.from_env())
+    knowledge = Knowledge(CACHE / "eval")
+    print(f"\n## Reranking the fused top {depth} with {model} ({count} queries per set, 2 vCPU)\n")
+    print("| set | retriever | nDCG@10 | R@5 | MRR@10 | ms / query | reranked ÷ hybrid (nDCG) |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        dataset = load_dataset(EVAL / name)
+        sample = dict(random.Random(0).sample(sorted(dataset.queries.items()), min(count, len(dataset.queries))))
+        subset = Dataset(dataset.name, dataset.corpus, sample, dataset.qrels)
+        base = eval_base(knowledge, dataset)
+        ingest_corpus(base, dataset.corpus)
+        plain = evaluate(base, subset, options)
+        judged = evaluate(base, subset, SearchOptions(**{**options.__dict__, "rerank": model, "rerank_depth": depth}),
+                          runtime.rerank)
+        for label, m in (("hybrid", plain), (f"hybrid + rerank@{depth}", judged)):
+            print(f"| {name} | {label} | {m['ndcg@10']:.4f} | {m['recall@5']:.4f} | {m['mrr@10']:.4f} | "
+                  f"{m['p50_ms']:.0f} | {m['ndcg@10'] / plain['ndcg@10']:.3f} |")
+    knowledge.close()
+    runtime.close()
 
 
 def ingest_speed(documents: int) -> None:
@@ -182,6 +210,9 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--skip", default="", help="comma-separated: quality,ingest,latency")
+    parser.add_argument("--rerank", metavar="MODEL", help="also measure reranking with this model (from LOKAL_HOME)")
+    parser.add_argument("--rerank-depth", type=int, default=10)
+    parser.add_argument("--rerank-queries", type=int, default=30)
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     if not EVAL.exists():
@@ -193,6 +224,8 @@ def main() -> None:
         ingest_speed(args.ingest_documents)
     if "latency" not in skip:
         latency(args.chunks, args.queries)
+    if args.rerank:
+        rerank_gain(args.sets.split(","), options, args.rerank, args.rerank_depth, args.rerank_queries)
 
 
 if __name__ == "__main__":
