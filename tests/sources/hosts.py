@@ -27,8 +27,9 @@ def digest_of(data: bytes) -> str:
 
 class ModelHost:
     def __init__(self, gguf: Path, *, drop_every: int = 0, corrupt: bool = False, throttle: float = 0.0,
-                 token: str | None = None) -> None:
+                 token: str | None = None, projector: Path | None = None) -> None:
         self.gguf = gguf.read_bytes()
+        self.projector = projector.read_bytes() if projector else None
         self.gguf_digest = digest_of(self.gguf)
         self.drop_every, self.corrupt, self.throttle, self.token = drop_every, corrupt, throttle, token
         self.bytes_served = 0
@@ -42,6 +43,10 @@ class ModelHost:
         for kind, data in small.items():
             self.blobs[digest_of(data)] = data
             layers.append({"mediaType": f"application/vnd.ollama.image.{kind}", "digest": digest_of(data), "size": len(data)})
+        if self.projector:
+            self.blobs[digest_of(self.projector)] = self.projector
+            layers.append({"mediaType": "application/vnd.ollama.image.projector", "digest": digest_of(self.projector),
+                           "size": len(self.projector)})
         config = json.dumps({"model_format": "gguf"}).encode()
         self.blobs[digest_of(config)] = config
         self.manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -90,17 +95,25 @@ class ModelHost:
                         self.send_json({"error": "Repository not found"}, 404)
                         return
                     sha = host.gguf_digest[7:]
-                    self.send_json({"id": f"{parts[2]}/{parts[3]}", "sha": "abc", "siblings": [
+                    siblings = [
                         {"rfilename": "README.md", "size": 10},
                         {"rfilename": "SmolLM2-135M-Instruct.Q4_1.gguf", "size": len(host.gguf),
                          "lfs": {"sha256": sha, "size": len(host.gguf)}},
                         {"rfilename": "SmolLM2-135M-Instruct.Q8_0.gguf", "size": 1,
                          "lfs": {"sha256": "0" * 64, "size": 1}},
-                    ]})
+                    ]
+                    if host.projector:
+                        siblings += [{"rfilename": "mmproj-SmolLM2-135M-Q8_0.gguf", "size": 1,
+                                      "lfs": {"sha256": "1" * 64, "size": 1}},
+                                     {"rfilename": "mmproj-SmolLM2-135M-F16.gguf", "size": len(host.projector),
+                                      "lfs": {"sha256": digest_of(host.projector)[7:], "size": len(host.projector)}}]
+                    self.send_json({"id": f"{parts[2]}/{parts[3]}", "sha": "abc", "siblings": siblings})
                 elif len(parts) >= 5 and parts[2] == "resolve":
                     filename = parts[-1]
                     if filename == "SmolLM2-135M-Instruct.Q4_1.gguf":
                         self.redirect(f"/cdn/{host.gguf_digest}", 302, etag=host.gguf_digest[7:])
+                    elif filename == "mmproj-SmolLM2-135M-F16.gguf" and host.projector:
+                        self.redirect(f"/cdn/{digest_of(host.projector)}", 302, etag=digest_of(host.projector)[7:])
                     else:
                         self.send_json({"error": "Entry not found"}, 404)
                 elif parts[0] in ("storage", "cdn") and len(parts) == 2 and parts[1] in host.blobs:

@@ -1,5 +1,6 @@
 """Pulls from a stand-in Ollama registry and Hugging Face Hub serving the real SmolLM2 GGUF."""
 
+import base64
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import pytest
 
 from lokal.config import Settings
 from lokal.engine.loader import load_model
+from lokal.engine.plan import LoadPlan
 from lokal.engine.prompt import Request
 from lokal.errors import DownloadError, IntegrityError, ModelNotFoundError, UnauthorizedError
 from lokal.sources.archive import export_model, import_model
@@ -223,3 +225,32 @@ def test_a_disk_that_fills_mid_pull_fails_clearly_and_resumes_once_freed(small_d
         assert host.gguf_served < size, "the second pull fetched only what was missing"
     store.verify(model)
     assert not list(store.blobs.root.glob("*.partial*"))
+
+
+def sees(store, name):
+    """Whether the pulled model takes an image (through its projector) and answers."""
+    from tests.vision import png
+
+    plan = LoadPlan(name, "", 1024, 1, projector=str(store.get(name).projector_path))
+    loaded = load_model(store, store.get(name), Settings.from_env(), plan)
+    try:
+        done = loaded.complete(Request(messages=[{"role": "user", "content": "What is this?", "images": [
+            base64.b64encode(png((0, 128, 0))).decode()]}], options={"num_predict": 4, "temperature": 0}))
+    finally:
+        loaded.close()
+    return done.eval_count > 0 and done.prompt_eval_count > 10
+
+
+def test_pulls_bring_the_vision_projector(store, smollm2, monkeypatch, tmp_path):
+    from tests.vision import make_projector
+
+    projector = make_projector(tmp_path / "mmproj.gguf")
+    with ModelHost(smollm2.model_path, projector=projector) as host:
+        monkeypatch.setenv("HF_ENDPOINT", host.url)
+        hub = pull_model(store, f"{HF_REPO}:Q4_1", Settings.from_env())
+        assert any("/resolve/main/mmproj-SmolLM2-135M-F16.gguf" in p for p in host.requests), "F16 is preferred"
+        registry = pull_model(store, f"{host.address}/library/smollm2:latest", Settings.from_env(), insecure=True)
+    for model in (hub, registry):
+        layer = model.manifest.layer(mt.PROJECTOR)
+        assert layer is not None and model.projector_path.read_bytes() == projector.read_bytes()
+    assert sees(store, hub.name)

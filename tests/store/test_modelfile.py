@@ -50,3 +50,21 @@ def test_errors_name_the_line(text, line, message):
 def test_from_is_required():
     with pytest.raises(ModelfileError, match="FROM"):
         parse_modelfile("SYSTEM hi\n")
+
+
+def test_a_second_from_is_the_vision_projector(starter_store, tmp_path):
+    from lokal.sources.create import create_model
+    from tests.vision import make_projector
+
+    make_projector(tmp_path / "mmproj.gguf")
+    spec = parse_modelfile("FROM starter/smollm2\nFROM ./mmproj.gguf\n")
+    assert spec.from_ == "starter/smollm2" and spec.projector == "./mmproj.gguf"
+    model = create_model(starter_store, "seer", spec, base_dir=tmp_path)
+    assert model.projector_path.read_bytes() == (tmp_path / "mmproj.gguf").read_bytes()
+    again = parse_modelfile(model.modelfile())
+    assert again.projector == str(model.projector_path)
+    with pytest.raises(ModelfileError, match="line 3: a third FROM"):
+        parse_modelfile("FROM a\nFROM b.gguf\nFROM c.gguf\n")
+    with pytest.raises(Exception, match="not a projector"):
+        create_model(starter_store, "wrong", parse_modelfile(f"FROM starter/smollm2\nFROM {model.model_path}\n"),
+                     base_dir=tmp_path)

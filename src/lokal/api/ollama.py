@@ -159,9 +159,7 @@ async def generate(body: GenerateRequest, state: Lokal = Depends(lokal)) -> Resp
     keep_alive = keep_alive_of(body.keep_alive)
     if not body.prompt and not body.context:
         return await load_or_unload(state, body.model, keep_alive, {"response": ""})
-    if body.images:
-        raise BadRequestError(f"model '{body.model}' does not support images: it is a text-only model")
-    request = Request(prompt=body.prompt, suffix=body.suffix or None, system=body.system, template=body.template,
+    request = Request(prompt=body.prompt, suffix=body.suffix or None, images=body.images or None, system=body.system, template=body.template,
                       raw=body.raw, format=body.format or None, options=options_of(body.options),
                       logprobs=body.logprobs, top_logprobs=body.top_logprobs, truncate=body.truncate,
                       context=body.context, want_context=not body.raw and not body.suffix, think=body.think,
@@ -236,6 +234,8 @@ def capabilities(model: Model) -> list[str]:
         caps.append("insert")
     if thinks(template):
         caps.append("thinking")
+    if model.projector_path is not None:
+        caps.append("vision")
     return caps
 
 

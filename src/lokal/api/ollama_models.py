@@ -15,6 +15,7 @@ from ..errors import BadRequestError, ModelNotFoundError
 from ..sources.create import create_model
 from ..sources.pull import pull_model
 from ..store.blobs import normalize_digest
+from ..store.gguf import read_gguf
 from ..store.modelfile import ModelSpec, parse_modelfile
 from ..store.names import ModelName
 from .ollama_schemas import CopyRequest, CreateRequest, ModelRequest, PullRequest
@@ -66,11 +67,16 @@ def spec_of(body: CreateRequest, state: Lokal) -> ModelSpec:
         spec = ModelSpec()
     if body.files:
         ggufs = [digest for filename, digest in body.files.items() if filename.endswith(".gguf")]
-        if len(ggufs) != 1:
-            raise BadRequestError("files must hold exactly one .gguf (split GGUFs are not supported in create)")
-        if not state.store.blobs.has(normalize_digest(ggufs[0])):
-            raise BadRequestError(f"blob {ggufs[0]} was not uploaded: POST it to /api/blobs/{ggufs[0]} first")
-        spec.from_ = normalize_digest(ggufs[0])
+        for digest in ggufs:
+            if not state.store.blobs.has(normalize_digest(digest)):
+                raise BadRequestError(f"blob {digest} was not uploaded: POST it to /api/blobs/{digest} first")
+        projectors = [d for d in ggufs if read_gguf(state.store.blobs.path(normalize_digest(d))).architecture == "clip"]
+        models = [d for d in ggufs if d not in projectors]
+        if len(projectors) > 1 or len(models) > 1 or not ggufs or (not models and not body.from_):
+            raise BadRequestError("files must hold one model .gguf and at most one projector .gguf (or, with "
+                                  "`from`, a projector alone); split GGUFs are not supported in create")
+        spec.from_ = normalize_digest(models[0]) if models else str(body.from_)
+        spec.projector = normalize_digest(projectors[0]) if projectors else spec.projector
     elif body.from_:
         spec.from_ = body.from_
     if not spec.from_:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..engine.generate import Delta, Done, Event, Progress
 from ..engine.prompt import Request
+from ..engine.vision import strip_data_url
 from ..errors import BadRequestError
 from ..options import OPTIONS, coerce_options
 from .fields import tools_of
@@ -37,20 +38,28 @@ def sampling_options(body: ChatCompletionRequest | CompletionRequest | Responses
     return coerce_options(options)[0]
 
 
-def text_of(content: Any, where: str = "content") -> str:
+def text_of(content: Any, where: str = "content", images: list[str] | None = None) -> str:
     """The text of a message's content: a string, or parts (chat's `text`, Responses' `input_text` and
-    `output_text`); images, audio and files are refused."""
+    `output_text`). Image parts (chat's `image_url`, Responses' `input_image`, as data URLs) go to
+    `images` as base64 where the caller collects them; audio and files are refused."""
     if content is None or isinstance(content, str):
         return content or ""
     if not isinstance(content, list) or not all(isinstance(p, dict) and isinstance(p.get("text", ""), str)
                                                 for p in content):
         raise BadRequestError(f"{where} must be a string or a list of parts like {{\"type\": \"text\", \"text\": \"…\"}}")
     parts = []
-    for part in content:
-        if part.get("type") in ("text", "input_text", "output_text"):
+    for number, part in enumerate(content):
+        kind = part.get("type")
+        if kind in ("text", "input_text", "output_text"):
             parts.append(part.get("text", ""))
-        elif part.get("type") in ("image_url", "input_image", "input_audio", "input_file"):
-            raise BadRequestError("this model is text-only: image, audio and file parts are not supported")
+        elif kind in ("image_url", "input_image") and images is not None:
+            url = part.get("image_url")
+            url = url.get("url") if isinstance(url, dict) else url
+            if not isinstance(url, str):
+                raise BadRequestError(f"{where}.{number}: an image part needs image_url")
+            images.append(strip_data_url(url, f"{where}.{number}"))
+        elif kind in ("image_url", "input_image", "input_audio", "input_file"):
+            raise BadRequestError(f"{where}.{number}: {kind} parts are not supported here")
     return "".join(parts)
 
 
@@ -60,7 +69,10 @@ def native_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         role = m.get("role")
         if role == "developer":
             role = "system"
-        message: dict[str, Any] = {"role": role, "content": text_of(m.get("content"))}
+        images: list[str] = []
+        message: dict[str, Any] = {"role": role, "content": text_of(m.get("content"), images=images)}
+        if images:
+            message["images"] = images
         if m.get("tool_calls"):
             calls = []
             for call in m["tool_calls"]:

@@ -36,7 +36,9 @@ def _messages(body: ResponsesRequest) -> list[dict[str, Any]]:
             role = "system" if item.get("role") == "developer" else item.get("role")
             if role not in ("system", "user", "assistant"):
                 raise BadRequestError(f"input[{number}]: role must be user, system, developer or assistant")
-            messages.append({"role": role, "content": text_of(item.get("content"), f"input[{number}].content")})
+            images: list[str] = []
+            messages.append({"role": role, "content": text_of(item.get("content"), f"input[{number}].content", images),
+                             **({"images": images} if images else {})})
         elif kind == "function_call":
             try:
                 arguments = json.loads(item.get("arguments") or "{}")

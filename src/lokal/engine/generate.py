@@ -21,6 +21,7 @@ from .prompt import Request, choose_template, conversation, render_prompt
 from .runner import LlamaRunner
 from .sampling import check_schema, format_schema, sampling_body
 from .thinking import CLOSE, Splitter, starts_thinking, thinks
+from .vision import image_parts, images_of, mark_images, new_sentinel
 from .tools import PREFIXES, call_schema, parse_tool_calls, tool_names, with_ids
 
 
@@ -66,6 +67,16 @@ class Progress:
 
 
 Event = Delta | Done | Progress
+
+
+@dataclass
+class Rendered:
+    """A rendered prompt: its text (with a sentinel where each image goes) and those images."""
+
+    text: str
+    truncated: bool
+    images: list[str] = field(default_factory=list)
+    sentinel: str = ""
 _END = object()
 
 
@@ -90,11 +101,14 @@ class LoadedModel:
     def options(self, request: Request) -> dict[str, Any]:
         return {**self.model.parameters, **request.options}
 
-    def prompt_for(self, request: Request) -> tuple[str, bool]:
+    def prompt_for(self, request: Request) -> Rendered:
         """Render the prompt; with `truncate`, drop the oldest turns until it fits.
 
         A prompt too long in characters to fit is refused (or truncated) before it is tokenized."""
+        sentinel = new_sentinel()
         messages = conversation(self.model, request)
+        if any(m.get("images") for m in messages):
+            messages = mark_images(messages, sentinel)
         n_ctx = self.context_length
         if request.context:
             self.check_tokens(request.context, "context")
@@ -102,7 +116,10 @@ class LoadedModel:
             raise ContextOverflowError(f"context holds {len(request.context)} tokens but the model's context is {n_ctx}",
                                        prompt_tokens=len(request.context), context_length=n_ctx)
         if not request.truncate or request.raw or request.suffix is not None:
-            return render_prompt(self.model, self.info, request, messages, context_length=n_ctx), False
+            text = render_prompt(self.model, self.info, request, messages, context_length=n_ctx)
+            if request.raw:  # a raw prompt has no template to place them: the images come first
+                text = sentinel * len(images_of(messages)) + text
+            return Rendered(text, False, images_of(messages), sentinel)
         limit = n_ctx - max(1, int(self.options(request).get("num_predict", 0) or 0), 16)
         truncated = False
         while True:
@@ -114,7 +131,7 @@ class LoadedModel:
                     raise
             else:
                 if len(droppable) <= 1 or len(self.runner.tokenize(text)) <= limit:
-                    return text, truncated
+                    return Rendered(text, truncated, images_of(messages), sentinel)
             messages.pop(droppable[0])
             truncated = True
 
@@ -165,7 +182,11 @@ class LoadedModel:
 
         def work() -> None:
             try:
-                self.runner.complete(body, on_chunk)
+                if "parts" in body:
+                    parts = body["parts"]
+                    self.runner.complete_with_images(parts, {k: v for k, v in body.items() if k != "parts"}, on_chunk)
+                else:
+                    self.runner.complete(body, on_chunk)
             except Exception as exc:  # handed to the consumer, raised there
                 events.put(exc)
             events.put(_END)
@@ -196,13 +217,17 @@ class LoadedModel:
         the reasoning runs first, unconstrained, up to its close tag (or the budget, where the tag
         is written for the model); the answer then continues from there under the grammar."""
         started = time.perf_counter()
-        prompt, truncated = self.prompt_for(request)
+        rendered = self.prompt_for(request)
+        prompt, truncated = rendered.text, rendered.truncated
         body = self.body(request, prompt)
+        if rendered.images:
+            body["parts"] = image_parts(prompt, rendered.images, rendered.sentinel)
         forced = "json_schema" in body and bool(request.tools) and request.format is None
         watch_tools = bool(request.tools) and request.tool_choice != "none" and not forced
         split = self.splitter(request, prompt)
         budget = self.options(request).get("think_budget")
-        phased = split is not None and isinstance(body["prompt"], str) and ("json_schema" in body or budget is not None)
+        phased = split is not None and isinstance(body["prompt"], str) and "parts" not in body and (
+            "json_schema" in body or budget is not None)
         answer_body = body
         if phased:
             body = {k: v for k, v in body.items() if k != "json_schema"}
@@ -334,8 +359,7 @@ class LoadedModel:
 
     def count_tokens(self, request: Request) -> int:
         """How many tokens the request's prompt is, as the model would see it."""
-        prompt, _ = self.prompt_for(request)
-        return len(self.runner.tokenize(prompt))
+        return len(self.runner.tokenize(self.prompt_for(request).text))
 
     def close(self) -> None:
         self.runner.close()

@@ -61,5 +61,6 @@ def load_model(store: ModelStore, model: Model, settings: Settings, plan: LoadPl
         pooling = None
     runner = LlamaRunner(weights_path(store, model), n_ctx=plan.context, parallel=plan.slots,
                          threads=threads, embedding=plan.mode != "generate", pooling=pooling, debug=settings.debug,
-                         prompt_cache_mib=settings.prompt_cache if plan.mode == "generate" else 0)
+                         prompt_cache_mib=settings.prompt_cache if plan.mode == "generate" else 0,
+                         projector=Path(plan.projector) if plan.projector else None)
     return LoadedModel(model, info, runner)

@@ -21,3 +21,4 @@ class LoadPlan:
     context: int  # tokens per slot
     slots: int
     mode: Mode = "generate"
+    projector: str | None = None  # a vision projector GGUF loaded beside the weights (generate mode)

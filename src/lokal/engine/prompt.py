@@ -44,6 +44,7 @@ class Request:
     messages: list[dict[str, Any]] | None = None  # chat
     prompt: str | None = None  # generate
     suffix: str | None = None  # code infill: the prompt is the text before the gap, this the text after
+    images: list[str] | None = None  # generate: base64 images that go with the prompt
     system: str | None = None
     template: str | None = None
     raw: bool = False
@@ -71,9 +72,9 @@ def conversation(model: Model, request: Request) -> list[dict[str, Any]]:
     if request.messages is not None:
         messages = [dict(m) for m in request.messages]
     else:
-        messages = [{"role": "user", "content": request.prompt or ""}]
+        messages = [{"role": "user", "content": request.prompt or "", **({"images": request.images} if request.images else {})}]
     for m in messages:
-        if m.get("images"):
+        if m.get("images") and model.projector_path is None:
             raise BadRequestError(f"model '{model.name}' does not support images: it is a text-only model")
         if not isinstance(m.get("role"), str):
             raise BadRequestError("every message needs a string role")

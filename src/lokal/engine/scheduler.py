@@ -117,12 +117,13 @@ class Scheduler:
         info = read_gguf(model.model_path)
         if mode != "generate":
             return LoadPlan(name, digest, n_ctx, 1, mode), estimate_bytes(info, n_ctx, 1)
-        cache = self.settings.prompt_cache * MiB
+        projector = model.projector_path
+        cache = self.settings.prompt_cache * MiB + (projector.stat().st_size if projector else 0)
         choices = (self.settings.num_parallel,) if self.settings.num_parallel > 0 else (4, 2, 1)
         for parallel in choices:  # the most slots that fit the budget
             size = estimate_bytes(info, n_ctx, parallel, cache)
             if size <= self.budget or parallel == choices[-1]:
-                return LoadPlan(name, digest, n_ctx, parallel, mode), size
+                return LoadPlan(name, digest, n_ctx, parallel, mode, str(projector) if projector else None), size
         raise AssertionError("unreachable")
 
     @contextmanager

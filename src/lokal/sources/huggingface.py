@@ -64,6 +64,17 @@ def choose(files: list[HubFile], wanted: str) -> list[HubFile]:
     return sorted(by_quant[want], key=lambda f: f.path)
 
 
+def choose_projector(files: list[HubFile]) -> HubFile | None:
+    """The repository's vision projector (`mmproj*.gguf`), if it has one: F16 first, as llama.cpp's -hf does."""
+    projectors = sorted((f for f in files if f.path.lower().endswith(".gguf") and "mmproj" in f.path.lower()),
+                        key=lambda f: f.path)
+    for kind in ("F16", "BF16", "Q8_0"):
+        found = next((f for f in projectors if kind in f.path.upper().replace("-", "_")), None)
+        if found:
+            return found
+    return projectors[0] if projectors else None
+
+
 def pull_hf(store: ModelStore, name: ModelName, settings: Settings, progress: Progress,
             revision: str = "main") -> Model:
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
@@ -88,10 +99,13 @@ def pull_hf(store: ModelStore, name: ModelName, settings: Settings, progress: Pr
             lfs = sibling.get("lfs") or {}
             if lfs.get("sha256"):
                 files.append(HubFile(sibling["rfilename"], int(lfs.get("size", sibling.get("size", 0))), lfs["sha256"]))
-        chosen = choose(files, wanted)
+        chosen = [(mt.MODEL, f) for f in choose(files, wanted)]
+        projector = choose_projector(files)
+        if projector is not None:
+            chosen.append((mt.PROJECTOR, projector))
         layers = []
-        for f in chosen:
-            layer = Layer(mt.MODEL, f"sha256:{f.sha256}", f.size)
+        for kind, f in chosen:
+            layer = Layer(kind, f"sha256:{f.sha256}", f.size)
             fetch_blob(client, store, f"{endpoint}/{repo}/resolve/{revision}/{f.path}", layer, settings, progress,
                        headers)
             layers.append(layer)

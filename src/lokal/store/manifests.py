@@ -15,6 +15,7 @@ from .names import ModelName
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG = "application/vnd.docker.container.image.v1+json"
 MODEL = "application/vnd.ollama.image.model"
+PROJECTOR = "application/vnd.ollama.image.projector"  # a multimodal projector GGUF (architecture "clip")
 TEMPLATE = "application/vnd.ollama.image.template"
 SYSTEM = "application/vnd.ollama.image.system"
 PARAMS = "application/vnd.ollama.image.params"

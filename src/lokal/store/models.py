@@ -37,6 +37,7 @@ class Model:
     digest: str
     modified_at: datetime
     model_path: Path | None
+    projector_path: Path | None  # the vision projector, for models that see images
     config: dict[str, Any]
     template: str | None = None
     system: str | None = None
@@ -51,7 +52,8 @@ class Model:
 
     def to_spec(self) -> ModelSpec:
         return ModelSpec(from_=str(self.model_path or ""), parameters=dict(self.parameters), template=self.template,
-                         system=self.system, messages=list(self.messages), licenses=list(self.licenses))
+                         system=self.system, messages=list(self.messages), licenses=list(self.licenses),
+                         projector=str(self.projector_path) if self.projector_path else None)
 
     def modelfile(self) -> str:
         """The Modelfile that recreates this model (remote aliases keep their FROM line)."""
@@ -136,6 +138,7 @@ class ModelStore:
         return Model(
             name=name, manifest=manifest, digest=digest, modified_at=modified,
             model_path=self.blobs.path(model_layer.digest) if model_layer else None,
+            projector_path=self.blobs.path(projector.digest) if (projector := manifest.layer(mt.PROJECTOR)) else None,
             config=config,
             template=self._text_layer(manifest, mt.TEMPLATE),
             system=self._text_layer(manifest, mt.SYSTEM),
@@ -189,6 +192,14 @@ class ModelStore:
         digest, size = self.blobs.write_file(path, progress)
         return Layer(mt.MODEL, digest, size), config_from_gguf(info)
 
+    def projector_layer(self, digest: str) -> Layer:
+        """A projector layer for a blob in the store, which must be a vision projector GGUF."""
+        digest = normalize_digest(digest)
+        info = read_gguf(self.blobs.path(digest))
+        if info.architecture != "clip":
+            raise BadRequestError(f"{digest} is a {info.architecture} GGUF, not a projector (architecture clip)")
+        return Layer(mt.PROJECTOR, digest, self.blobs.size(digest))
+
     def model_layer_from_blob(self, digest: str) -> tuple[Layer, dict[str, Any]]:
         """A model layer for a blob already in the store (uploaded through /api/blobs)."""
         digest = normalize_digest(digest)
@@ -197,13 +208,15 @@ class ModelStore:
 
     def create(self, name: str | ModelName, spec: ModelSpec, base: Model | None = None,
                model_layer: tuple[Layer, dict[str, Any]] | None = None,
-               remote: dict[str, Any] | None = None) -> Model:
-        """Write a manifest for `spec` on top of `base` (a stored model) or a new model layer."""
+               remote: dict[str, Any] | None = None, projector: Layer | None = None) -> Model:
+        """Write a manifest for `spec` on top of `base` (a stored model) or a new model layer; a
+        `projector` replaces the base's (if any)."""
         parsed = ModelName.parse(name) if isinstance(name, str) else name
         layers: list[Layer] = []
         if base is not None:
             config = dict(base.config)
-            layers += [layer for layer in base.manifest.layers if layer.media_type in (mt.MODEL, mt.REMOTE)]
+            kept = (mt.MODEL, mt.REMOTE) if projector else (mt.MODEL, mt.REMOTE, mt.PROJECTOR)
+            layers += [layer for layer in base.manifest.layers if layer.media_type in kept]
             parameters = {**base.parameters, **spec.parameters}
             template = spec.template if spec.template is not None else base.template
             system = spec.system if spec.system is not None else base.system
@@ -220,6 +233,10 @@ class ModelStore:
             messages, licenses = list(spec.messages), list(spec.licenses)
         else:
             raise BadRequestError("a model needs a base model, a GGUF file or a remote engine")
+        if projector is not None:
+            if remote is not None or (base is not None and base.remote):
+                raise BadRequestError("a remote model cannot take a projector: the remote engine serves it")
+            layers.append(projector)
         if template is not None:
             layers.append(self._put_text(template, mt.TEMPLATE))
         if system is not None:
