@@ -26,6 +26,7 @@ from ..store.jobs import JobStore
 from ..runtime import Runtime
 from ..web import views as web
 from . import anthropic, batch as batch_api, chats, errors, knowledge as knowledge_api, ollama, ollama_models, openai, rerank, tokens
+from .mcp import mcp_server
 from .metrics import Metrics
 from .security import SecurityMiddleware, cors_origin_regex, is_loopback
 from .state import Lokal
@@ -63,10 +64,13 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     state = Lokal(settings, runtime, metrics, Syncer(runtime.knowledge), jobs, BatchService(jobs, in_process),
                   ChatStore(settings.home / "chats.db"))
 
+    tools = mcp_server(runtime, http=True)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.batches.start()
-        yield
+        async with tools.session_manager.run():
+            yield
         state.batches.stop()
         jobs.close()
         state.chats.close()
@@ -76,6 +80,7 @@ def create_app(settings: Settings, *, scheduler: Scheduler | None = None) -> Fas
     app = FastAPI(title="lokal", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.lokal = state
     app_ref.append(app)
+    app.mount("/mcp", tools.streamable_http_app())  # MCP over Streamable HTTP; keys and the Host check apply
     for router in (web.router, ollama.router, ollama_models.router, openai.router, knowledge_api.router, batch_api.router,
                    chats.router, rerank.router, tokens.router, anthropic.router):
         app.include_router(router)

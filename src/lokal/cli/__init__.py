@@ -11,6 +11,7 @@ import click
 from ..errors import LokalError
 from .batch import cmd_batch
 from .knowledge import cmd_ask, cmd_kb
+from .mcp import cmd_mcp
 from .models import cmd_cp, cmd_create, cmd_export, cmd_import, cmd_list, cmd_pull, cmd_rm, cmd_show
 from .run import cmd_run
 from .serve import cmd_ps, cmd_serve, cmd_stop
@@ -38,6 +39,6 @@ def main() -> None:
 
 
 for command in (cmd_serve, cmd_run, cmd_pull, cmd_create, cmd_show, cmd_list, cmd_cp, cmd_rm, cmd_ps, cmd_stop,
-                cmd_export, cmd_import, cmd_kb, cmd_ask, cmd_batch):
+                cmd_export, cmd_import, cmd_kb, cmd_ask, cmd_batch, cmd_mcp):
     main.add_command(command)
 main.add_command(cmd_list, name="ls")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from ..errors import BadRequestError, ContextOverflowError
 from ..store.gguf import GGUFInfo
@@ -37,11 +37,27 @@ def check_chars(text: str, context_length: int, what: str = "the prompt") -> Non
             "shorten it, raise num_ctx, or ask for truncation", prompt_chars=len(text), context_length=context_length)
 
 
+class ToolCall(TypedDict):
+    id: NotRequired[str]
+    function: dict[str, Any]  # {"name": …, "arguments": {…}}
+
+
+class Message(TypedDict):
+    """One turn, as every surface converts it (the template sees these keys)."""
+
+    role: str  # system, user, assistant or tool
+    content: str
+    images: NotRequired[list[str]]  # base64, for models with a vision projector
+    tool_calls: NotRequired[list[ToolCall]]  # calls an assistant turn made
+    tool_name: NotRequired[str]  # for a tool turn: which tool answered
+    thinking: NotRequired[str]  # an assistant turn's reasoning
+
+
 @dataclass
 class Request:
     """One native generation request; every API surface converts into this."""
 
-    messages: list[dict[str, Any]] | None = None  # chat
+    messages: list[Message] | None = None  # chat
     prompt: str | None = None  # generate
     suffix: str | None = None  # code infill: the prompt is the text before the gap, this the text after
     images: list[str] | None = None  # generate: base64 images that go with the prompt
