@@ -72,14 +72,14 @@ def test_a_missing_folder_keeps_its_documents(knowledge: Knowledge, tmp_path: Pa
 def test_unsupported_files_are_listed_with_a_reason(knowledge: Knowledge, tmp_path: Path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "photo.png").write_bytes(b"\x89PNG")
+    (folder / "song.mp3").write_bytes(b"ID3")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 nothing")
     (folder / "ok.txt").write_text("Plain words.")
     base = knowledge.create("docs", folders=[folder])
     result = sync(base)
-    assert set(map(lambda p: Path(p).name, result.problems)) == {"photo.png", "broken.pdf"}
+    assert set(map(lambda p: Path(p).name, result.problems)) == {"song.mp3", "broken.pdf"}
     statuses = {Path(d["path"]).name: (d["status"], d["error"]) for d in base.store.documents()}
-    assert statuses["photo.png"][0] == "skipped" and "not a supported type" in statuses["photo.png"][1]
+    assert statuses["song.mp3"][0] == "skipped" and "not a supported type" in statuses["song.mp3"][1]
     assert statuses["broken.pdf"][0] == "error" and statuses["ok.txt"] == ("ok", None)
 
 

@@ -62,7 +62,7 @@ def read_text(path: Path) -> str:
 
 
 def _load() -> dict[str, Callable[[Path], list[Block]]]:
-    from . import docx, html, markdown, pdf, table
+    from . import docx, html, markdown, ocr, pdf, table
 
     readers: dict[str, Callable[[Path], list[Block]]] = {
         ".txt": lambda p: paragraphs(read_text(p)), ".text": lambda p: paragraphs(read_text(p)),
@@ -72,9 +72,12 @@ def _load() -> dict[str, Callable[[Path], list[Block]]]:
     }
     for suffix in CODE:
         readers[suffix] = lambda p: paragraphs(read_text(p), kind="code")
+    for suffix in IMAGES:
+        readers[suffix] = ocr.extract
     return readers
 
 
+IMAGES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")  # read by OCR
 CODE = (".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".c", ".h", ".cc", ".cpp", ".hpp",
         ".cs", ".rb", ".php", ".swift", ".scala", ".sh", ".sql", ".r", ".lua", ".pl", ".json", ".yaml", ".yml",
         ".toml", ".ini", ".cfg", ".xml", ".css", ".rst", ".tex")
@@ -82,7 +85,7 @@ CODE = (".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".c",
 
 def supported(path: Path) -> bool:
     return path.suffix.lower() in (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx",
-                                   ".csv", ".tsv", *CODE)
+                                   ".csv", ".tsv", *CODE, *IMAGES)
 
 
 def extract(path: Path) -> list[Block]:
@@ -90,7 +93,7 @@ def extract(path: Path) -> list[Block]:
     reader = _load().get(path.suffix.lower())
     if reader is None:
         raise Unsupported(f"{path.name}: {path.suffix or 'files without a suffix'} is not a supported type "
-                          "(txt, md, html, pdf, docx, csv, tsv, source code)")
+                          "(txt, md, html, pdf, docx, csv, tsv, source code, images)")
     try:
         blocks = reader(path)
     except Unsupported:
