@@ -83,3 +83,25 @@ def test_testset_writes_a_dataset_that_eval_reads(starter_store, tmp_path: Path)
     queries = [json.loads(line) for line in (out / "queries.jsonl").read_text().splitlines()]
     assert 1 <= len(queries) <= 3 and all(q["text"] for q in queries)
     assert lokal("kb", "eval", "--dataset", str(out)).returncode == 0
+
+
+def test_eval_answers_scores_grounded_and_closed_book_answers(starter_store, tmp_path: Path):
+    folder = write_dataset(tmp_path / "set")
+    gold = {"q1": "45 tonnes", "q2": "mellom 11 og 13", "q3": "150 euro"}
+    (folder / "answers.jsonl").write_text("".join(json.dumps({"_id": k, "answers": [v], "corpus_id": f"d{k[1]}"}) + "\n"
+                                                  for k, v in gold.items()))
+    result = lokal("kb", "eval", "--dataset", str(folder), "--answers", "--limit", "3")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.split()}
+    assert rows["grounded"][1] == "3" and rows["closed-book"][1] == "3"
+    assert rows["grounded"][6] == "100", "the gold document is retrieved for each of the three easy questions"
+    missing = lokal("kb", "eval", "--dataset", str(write_dataset(tmp_path / "bare")), "--answers")
+    assert missing.returncode == 1 and "answers.jsonl" in missing.stderr
+
+
+def test_grading_normalises_like_squad():
+    from lokal.knowledge.grading import contains, token_f1
+
+    assert contains("Kranen løfter 45 tonn.", ["45 tonn"]) and not contains("145 tonn", ["45 tonn"])
+    assert abs(token_f1("the crane lifts 45 tonnes", ["45 tonnes"]) - 4 / 7) < 1e-9  # P 2/5, R 1
+    assert token_f1("nothing", ["45 tonnes"]) == 0.0

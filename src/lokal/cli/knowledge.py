@@ -18,8 +18,8 @@ from ..engine.prompt import Request
 from ..engine.scheduler import Scheduler
 from ..knowledge.answer import source_label
 from ..knowledge.background import Syncer
-from ..knowledge.base import Knowledge
-from ..knowledge.evaluate import eval_base, evaluate, ingest_corpus, load_dataset
+from ..knowledge.base import Knowledge, KnowledgeBase
+from ..knowledge.evaluate import Dataset, eval_base, evaluate, ingest_corpus, load_dataset
 from ..knowledge.ingest import Progress as SyncProgress, reindex, sync
 from ..knowledge.search import MODES, SearchOptions, search
 from ..runtime import Runtime, runtime_for
@@ -211,8 +211,14 @@ def cmd_reindex(name: str, embedder: str | None) -> None:
               help="A BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels.tsv.")
 @click.option("--keyword-weight", default=SearchOptions.keyword_weight, show_default=True, help="RRF weight of BM25 in hybrid.")
 @click.option("--dense-weight", default=SearchOptions.dense_weight, show_default=True, help="RRF weight of the vectors in hybrid.")
-def cmd_eval(folder: Path, keyword_weight: float, dense_weight: float) -> None:
-    """nDCG@10, Recall@5/10 and MRR@10 of bm25, dense and hybrid retrieval on a dataset."""
+@click.option("--answers", "with_answers", is_flag=True,
+              help="Also score a model's grounded and closed-book answers against answers.jsonl.")
+@click.option("--model", "-m", default=DEFAULT_MODEL, show_default=True, help="The model that answers (with --answers).")
+@click.option("--limit", default=50, show_default=True, help="Questions to answer (with --answers).")
+def cmd_eval(folder: Path, keyword_weight: float, dense_weight: float, with_answers: bool, model: str,
+             limit: int) -> None:
+    """nDCG@10, Recall@5/10 and MRR@10 of bm25, dense and hybrid retrieval on a dataset; with
+    --answers, how often a model's answer holds the gold span, grounded and closed-book."""
     dataset = load_dataset(folder)
     registry = Knowledge(settings().knowledge_dir / "eval")
     base = eval_base(registry, dataset)
@@ -224,6 +230,26 @@ def cmd_eval(folder: Path, keyword_weight: float, dense_weight: float) -> None:
         m = evaluate(base, dataset, options_from(10, each, keyword_weight, dense_weight, None))
         table.add_row(each, *(f"{m[k]:.4f}" for k in ("ndcg@10", "recall@5", "recall@10", "mrr@10")), f"{m['p50_ms']:.1f}")
     click.echo(f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
+    Console().print(table)
+    if with_answers:
+        print_grades(registry, base, dataset, folder, model, limit)
+
+
+def print_grades(registry: Knowledge, base: KnowledgeBase, dataset: Dataset, folder: Path, model: str,
+                 limit: int) -> None:
+    from ..knowledge.grading import grade, load_answers
+
+    gold = load_answers(folder)
+    ensure_model(model)
+    with Runtime(settings()) as runtime, bar() as progress:
+        task = progress.add_task(f"answering with {model}", total=min(limit, len(gold)), note="")
+        rows = grade(registry, base, dataset, gold, runtime.generate, model, limit=limit,
+                     progress=lambda done, total: progress.update(task, completed=done))
+    table = Table("answers", "n", "contains", "F1", "retrieved", "cited", "s/answer", box=None)
+    for mode, m in rows.items():
+        percent = [f"{100 * m[k]:.0f} %" if k in m else "" for k in ("contains", "f1", "retrieved", "cited")]
+        table.add_row(mode, str(int(m["questions"])), *percent, f"{m['seconds']:.1f}")
+    click.echo(f"{model} on {dataset.name}:")
     Console().print(table)
 
 
