@@ -6,6 +6,11 @@
    bm25, dense and hybrid mode (nDCG@10, Recall@5/10, MRR@10), beside the peer the issue names:
    bm25s (Lucene BM25, Snowball stemmer, stopwords) over whole passages, run in this process.
 2. Ingest: a fresh base ingests the first documents of NorQuAD with nothing cached: chunks/s, tokens/s.
+5. Follow-ups: a two-turn set made from each dev set. Turn 1 names the document's topic ("Fortell
+   om <title>"); turn 2 is the set's question with the topic's words (4+ letters shared with the
+   title) taken out, as a follow-up would leave them out. Scored: the full question (the ceiling),
+   the follow-up alone, and the follow-up with its history fused at several weights; and the cost
+   of history when the user changes topic (turn 1 names another document, turn 2 is a full question).
 4. Rerank (with --rerank MODEL): the fused top --rerank-depth of a sample of queries reordered by a
    model (yes/no judging for a chat model), against the same queries unreranked: the gain and its
    cost per query.
@@ -104,6 +109,66 @@ def rerank_gain(names: list[str], options: SearchOptions, model: str, depth: int
                   f"{m['p50_ms']:.0f} | {m['ndcg@10'] / plain['ndcg@10']:.3f} |")
     knowledge.close()
     runtime.close()
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\w+", text.casefold())
+
+
+def followups(dataset: Dataset, titles: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """(query id, full question, turn 1, follow-up) for questions about one titled document."""
+    ask = "Berätta om" if "swe" in dataset.name else "Fortell om"
+    rows = []
+    for query_id, question in sorted(dataset.queries.items()):
+        relevant = [d for d, g in dataset.qrels[query_id].items() if g > 0]
+        title = titles.get(relevant[0], "") if len(relevant) == 1 else ""
+        topic = {w for w in _words(title) if len(w) >= 4}
+        kept = [w for w in question.split() if not (set(_words(w)) & topic)]
+        if title and topic and len(kept) < len(question.split()) and len(kept) >= 2:
+            rows.append((query_id, question, f"{ask} {title}.", " ".join(kept)))
+    return rows
+
+
+def followup_gain(names: list[str], options: SearchOptions) -> None:
+    import json
+
+    from lokal.knowledge.search import search_many
+
+    knowledge = Knowledge(CACHE / "eval")
+    print("\n## Follow-up questions (two-turn sets made from the dev sets)\n")
+    print("| set | pairs | query | nDCG@10 | R@5 | MRR@10 |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        dataset = load_dataset(EVAL / name)
+        titles = {str(r["_id"]): r.get("title") or "" for r in map(json.loads, filter(str.strip,
+                  (EVAL / name / "corpus.jsonl").read_text(encoding="utf-8").splitlines()))}
+        base = eval_base(knowledge, dataset)
+        ingest_corpus(base, dataset.corpus)
+        pairs = followups(dataset, titles)
+        deep = SearchOptions(**{**options.__dict__, "top_k": 100, "candidates": 100})
+        others = [first for _, _, first, _ in pairs]
+        switched = others[len(others) // 2:] + others[:len(others) // 2]  # another document's topic
+        variants = [("full question (ceiling)", None, 0.0), ("follow-up alone", "", 0.0)]
+        variants += [(f"follow-up + history × {w}", "history", w) for w in (0.5, 1.0, 2.0, 4.0)]
+        variants += [(f"topic change: full question + other history × {w}", "switch", w) for w in (1.0, 2.0, 4.0)]
+        for label, kind, weight in variants:
+            totals: dict[str, float] = {}
+            for number, (query_id, question, first, follow) in enumerate(pairs):
+                text = question if kind in (None, "switch") else follow
+                context = {"history": first, "switch": switched[number]}.get(kind or "", "")
+                run = SearchOptions(**{**deep.__dict__, "history_weight": weight})
+                hits = search_many([base], text, run, context=context)
+                ranking: list[str] = []
+                for hit in hits:
+                    if hit.path not in ranking:
+                        ranking.append(hit.path)
+                for metric, value in scores(ranking, dataset.qrels[query_id]).items():
+                    totals[metric] = totals.get(metric, 0.0) + value
+            m = {k: v / max(1, len(pairs)) for k, v in totals.items()}
+            print(f"| {name} | {len(pairs)} | {label} | {m['ndcg@10']:.4f} | {m['recall@5']:.4f} | {m['mrr@10']:.4f} |")
+    knowledge.close()
 
 
 def ingest_speed(documents: int) -> None:
@@ -209,7 +274,7 @@ def main() -> None:
     parser.add_argument("--ingest-documents", type=int, default=30)
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--skip", default="", help="comma-separated: quality,ingest,latency")
+    parser.add_argument("--skip", default="", help="comma-separated: quality,ingest,latency,followup")
     parser.add_argument("--rerank", metavar="MODEL", help="also measure reranking with this model (from LOKAL_HOME)")
     parser.add_argument("--rerank-depth", type=int, default=10)
     parser.add_argument("--rerank-queries", type=int, default=30)
@@ -220,6 +285,8 @@ def main() -> None:
     options = SearchOptions(keyword_weight=args.keyword_weight, dense_weight=args.dense_weight)
     if "quality" not in skip:
         quality(args.sets.split(","), options)
+    if "followup" not in skip:
+        followup_gain(args.sets.split(","), options)
     if "ingest" not in skip:
         ingest_speed(args.ingest_documents)
     if "latency" not in skip:

@@ -111,9 +111,15 @@ def grounded(request: Request, hits: list[Hit]) -> Request:
     return replace(request, messages=messages)
 
 
+def history(request: Request, turns: int = 2) -> str:
+    """A follow-up's context: the user turns before the last one (the nearest `turns` of them)."""
+    said = [m["content"] for m in request.messages or [] if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    return " ".join(said[-turns - 1:-1])
+
+
 def retrieve(knowledge: Knowledge, spec: KnowledgeSpec, request: Request) -> tuple[Request, list[Hit]]:
     bases = [knowledge.open(name) for name in spec.bases]
-    hits = search_many(bases, _question(request), spec.options, knowledge.rerank)
+    hits = search_many(bases, _question(request), spec.options, knowledge.rerank, context=history(request))
     return grounded(request, hits), hits
 
 

@@ -44,6 +44,11 @@ class SearchOptions:
     candidates: int = 50
     rerank: str = ""  # a model that reorders the fused top `rerank_depth` (a reranker or a chat model)
     rerank_depth: int = 20
+    # a follow-up's earlier turns, fused as retrievers of their own (0 ignores them). Measured on
+    # two-turn sets made from NorQuAD/SweQUAD (bench/retrieval.py): at 2.0 follow-ups gain +0.19/+0.08
+    # nDCG@10 over the last message alone, and a change of topic costs −0.005/−0.02 (4.0: +0.25/+0.14
+    # and −0.01/−0.04)
+    history_weight: float = 2.0
 
     @classmethod
     def parse(cls, raw: dict[str, Any] | None) -> SearchOptions:
@@ -120,20 +125,30 @@ def _rankings(base: KnowledgeBase, query: str, options: SearchOptions,
 
 
 def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions | None = None,
-                reranker: Reranker | None = None) -> list[Hit]:
+                reranker: Reranker | None = None, context: str = "") -> list[Hit]:
     """Hits from one or more bases. Each retriever's lists are merged across bases by raw score
     (cosine, BM25) before ranks are fused, so one base's best is not everyone's rank 1. With
-    `options.rerank`, the fused top `rerank_depth` are reordered by that model's scores."""
+    `options.rerank`, the fused top `rerank_depth` are reordered by that model's scores.
+
+    `context` is a follow-up's earlier turns ("and in Bergen?" after a question about hotel
+    prices): the query with its context is searched too, and those rankings join the fusion with
+    `history_weight` (measured in bench/retrieval.py's follow-up table)."""
     options = options or SearchOptions()
     if not query.strip():
         raise BadRequestError("the search query is empty")
     query = query[:QUERY_CHARS]
-    vectors: dict[str, Future[np.ndarray]] = {}
+    queries = {"": query}
+    if context.strip() and options.history_weight > 0:
+        queries["+history"] = f"{context} {query}"[-QUERY_CHARS:]
     merged: dict[str, list[tuple[float, int, int]]] = {}  # retriever → (raw score, base index, chunk id)
-    for index, base in enumerate(bases):
-        for name, ranking in _rankings(base, query, options, vectors).items():
-            merged.setdefault(name, []).extend((raw, index, chunk_id) for chunk_id, raw in ranking)
-    weights = {"bm25": options.keyword_weight, "dense": options.dense_weight}
+    for suffix, text in queries.items():
+        vectors: dict[str, Future[np.ndarray]] = {}
+        for index, base in enumerate(bases):
+            for name, ranking in _rankings(base, text, options, vectors).items():
+                merged.setdefault(name + suffix, []).extend((raw, index, chunk_id) for chunk_id, raw in ranking)
+    weights = {"bm25": options.keyword_weight, "dense": options.dense_weight,
+               "bm25+history": options.keyword_weight * options.history_weight,
+               "dense+history": options.dense_weight * options.history_weight}
     scores: dict[tuple[int, int], float] = {}
     ranks: dict[tuple[int, int], dict[str, int]] = {}
     for name, items in merged.items():
