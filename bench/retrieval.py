@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from lokal.knowledge.base import Knowledge
-from lokal.knowledge.evaluate import Dataset, eval_base, evaluate, ingest_corpus, load_dataset, scores
+from lokal.knowledge.evaluate import Dataset, document_ranking, eval_base, evaluate, ingest_corpus, load_dataset, scores
 from lokal.knowledge.languages import STEMMERS, detect, stems
 from lokal.knowledge.search import MODES, SearchOptions, search
 from lokal.store.knowledge import ChunkRow
@@ -134,8 +134,6 @@ def followups(dataset: Dataset, titles: dict[str, str]) -> list[tuple[str, str, 
 def followup_gain(names: list[str], options: SearchOptions) -> None:
     import json
 
-    from lokal.knowledge.search import search_many
-
     knowledge = Knowledge(CACHE / "eval")
     print("\n## Follow-up questions (two-turn sets made from the dev sets)\n")
     print("| set | pairs | query | nDCG@10 | R@5 | MRR@10 |")
@@ -159,11 +157,7 @@ def followup_gain(names: list[str], options: SearchOptions) -> None:
                 text = question if kind in (None, "switch") else follow
                 context = {"history": first, "switch": switched[number]}.get(kind or "", "")
                 run = SearchOptions(**{**deep.__dict__, "history_weight": weight})
-                hits = search_many([base], text, run, context=context)
-                ranking: list[str] = []
-                for hit in hits:
-                    if hit.path not in ranking:
-                        ranking.append(hit.path)
+                ranking = document_ranking(base, text, run, context=context)
                 for metric, value in scores(ranking, dataset.qrels[query_id]).items():
                     totals[metric] = totals.get(metric, 0.0) + value
             m = {k: v / max(1, len(pairs)) for k, v in totals.items()}

@@ -98,6 +98,16 @@ def link_store(source_home: Path, home: Path) -> None:
                 shutil.copy2(path, dest)
 
 
+def knowledge_base(url: str, name: str, files: dict[str, str]) -> httpx.Client:
+    """A knowledge base on a live server, made through its API from `files` (name → text), synced."""
+    api = httpx.Client(base_url=url, timeout=300)
+    assert api.post("/api/knowledge", json={"name": name}).status_code == 201
+    for filename, text in files.items():
+        assert api.put(f"/api/knowledge/{name}/files/{filename}", content=text.encode()).status_code == 201
+    assert len(api.post(f"/api/knowledge/{name}/sync", json={"stream": False}).json()["added"]) == len(files)
+    return api
+
+
 class LiveServer:
     """`python -m lokal serve` in a subprocess; stopped on exit."""
 

@@ -12,7 +12,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from ..conftest import STARTER
-from ..helpers import LiveServer, link_store
+from ..helpers import LiveServer, knowledge_base, link_store
 
 FILES = {"reise.md": "# Reiseregler\n\n## Diett\n\nDagpengene for reiser i Norge er 150 kroner per dag.\n",
          "ferie.txt": "Ferie må søkes om senest fire uker før den starter."}
@@ -21,11 +21,7 @@ TOOLS = {"kb_list", "kb_search", "kb_ask"}
 
 @pytest.fixture(scope="module")
 def based(server):
-    api = httpx.Client(base_url=server.url, timeout=300)
-    assert api.post("/api/knowledge", json={"name": "mcp-docs"}).status_code == 201
-    for name, text in FILES.items():
-        assert api.put(f"/api/knowledge/mcp-docs/files/{name}", content=text.encode()).status_code == 201
-    assert len(api.post("/api/knowledge/mcp-docs/sync", json={"stream": False}).json()["added"]) == 2
+    knowledge_base(server.url, "mcp-docs", FILES)
     return server
 
 

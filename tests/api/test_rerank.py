@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from ..conftest import QWEN
+from ..helpers import knowledge_base
 
 QUERY = "Hvor høyt er Galdhøpiggen?"
 DOCUMENTS = [
@@ -56,11 +57,7 @@ def test_an_unknown_model_is_a_404(qwen_server):
 
 
 def test_knowledge_search_reranks_when_asked(qwen_server):
-    api = httpx.Client(base_url=qwen_server.url, timeout=300)
-    assert api.post("/api/knowledge", json={"name": "fjell"}).status_code == 201
-    for number, text in enumerate(DOCUMENTS):
-        assert api.put(f"/api/knowledge/fjell/files/doc{number}.txt", content=text.encode()).status_code == 201
-    assert len(api.post("/api/knowledge/fjell/sync", json={"stream": False}).json()["added"]) == len(DOCUMENTS)
+    api = knowledge_base(qwen_server.url, "fjell", {f"doc{n}.txt": text for n, text in enumerate(DOCUMENTS)})
     plain = api.post("/api/knowledge/fjell/search", json={"query": QUERY, "top_k": 4}).json()["results"]
     assert all("rerank" not in hit["ranks"] for hit in plain)
     judged = api.post("/api/knowledge/fjell/search", json={"query": QUERY, "top_k": 2, "rerank": QWEN}).json()["results"]

@@ -1,10 +1,10 @@
 """A follow-up question ("og parkering?") is searched with the turns before it: the right file is
 retrieved, where the last message alone would find another."""
 
-import httpx
 import pytest
 
 from ..conftest import STARTER
+from ..helpers import knowledge_base
 
 FILES = {
     "oslo.md": "# Oslo\n\nParkering i Oslo: parkering i garasjen koster 300 kroner, og parkering på gaten er dyr.",
@@ -14,12 +14,7 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def base(server):
-    api = httpx.Client(base_url=server.url, timeout=300)
-    assert api.post("/api/knowledge", json={"name": "byer"}).status_code == 201
-    for name, text in FILES.items():
-        assert api.put(f"/api/knowledge/byer/files/{name}", content=text.encode()).status_code == 201
-    assert len(api.post("/api/knowledge/byer/sync", json={"stream": False}).json()["added"]) == 2
-    return api
+    return knowledge_base(server.url, "byer", FILES)
 
 
 def cited(api, messages, **retrieval):

@@ -79,9 +79,9 @@ def eval_base(knowledge: Knowledge, dataset: Dataset, embedder: str | None = Non
 
 
 def document_ranking(base: KnowledgeBase, query: str, options: SearchOptions,
-                     reranker: Reranker | None = None) -> list[str]:
+                     reranker: Reranker | None = None, context: str = "") -> list[str]:
     ranking: list[str] = []
-    for hit in search(base, query, options, reranker):
+    for hit in search(base, query, options, reranker, context):
         if hit.path not in ranking:
             ranking.append(hit.path)
     return ranking

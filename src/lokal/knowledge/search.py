@@ -180,5 +180,5 @@ def search_many(bases: list[KnowledgeBase], query: str, options: SearchOptions |
 
 
 def search(base: KnowledgeBase, query: str, options: SearchOptions | None = None,
-           reranker: Reranker | None = None) -> list[Hit]:
-    return search_many([base], query, options, reranker)
+           reranker: Reranker | None = None, context: str = "") -> list[Hit]:
+    return search_many([base], query, options, reranker, context)
