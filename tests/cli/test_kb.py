@@ -19,20 +19,20 @@ def lokal(*args, timeout=300):
 
 def test_create_search_show_and_remove(tmp_path: Path):
     folder = make_folder(tmp_path / "docs")
-    (folder / "photo.png").write_bytes(b"\x89PNG")
+    (folder / "song.mp3").write_bytes(b"ID3")
     created = lokal("kb", "create", "handbook", str(folder))
     assert created.returncode == 0, created.stderr
-    assert "5 added" in created.stdout and "photo.png" in created.stderr and "not a supported type" in created.stderr
+    assert "5 added" in created.stdout and "song.mp3" in created.stderr and "not a supported type" in created.stderr
     found = lokal("kb", "search", "handbook", "harbour crane", "--json", "-k", "2")
     hits = json.loads(found.stdout)
     assert hits[0]["file"].endswith("report.pdf") and hits[0]["page"] == 2
     assert "report.pdf p.2" in lokal("kb", "search", "handbook", "harbour crane").stdout
     listed = lokal("kb", "list").stdout
     assert "handbook" in listed and "multilingual-e5-small" in listed
-    assert "skipped: photo.png" in lokal("kb", "show", "handbook").stdout
+    assert "skipped: song.mp3" in lokal("kb", "show", "handbook").stdout
     (folder / "travel.md").unlink()
     assert "1 removed" in lokal("kb", "sync", "handbook").stdout
-    assert "5 removed" in lokal("kb", "remove", "handbook", str(folder)).stdout  # 4 documents + the skipped photo
+    assert "5 removed" in lokal("kb", "remove", "handbook", str(folder)).stdout  # 4 documents + the skipped song
     assert lokal("kb", "rm", "handbook").returncode == 0
     missing = lokal("kb", "search", "handbook", "crane")
     assert missing.returncode == 1 and "not found" in missing.stderr

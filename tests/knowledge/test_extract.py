@@ -51,8 +51,11 @@ def test_csv_rows_carry_the_header(tmp_path: Path):
 
 
 def test_unsupported_and_broken_files_say_why(tmp_path: Path):
-    (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "x.mp3").write_bytes(b"ID3")
     with pytest.raises(Unsupported, match="not a supported type"):
+        extract(tmp_path / "x.mp3")
+    (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n")  # an image goes to OCR, which says what failed
+    with pytest.raises(Unsupported, match="x.png: (OCR failed|has no text layer and needs OCR)"):
         extract(tmp_path / "x.png")
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 garbage")
     with pytest.raises(Unsupported, match="bad.pdf"):
