@@ -40,3 +40,20 @@ def test_ps_without_a_server_says_how_to_start_one(monkeypatch):
     monkeypatch.setenv("LOKAL_HOST", "127.0.0.1:9")
     result = CliRunner().invoke(main, ["ps"])
     assert result.exit_code == 1 and "start one with `lokal serve`" in result.output
+
+
+def test_the_server_log_carries_no_library_chatter(starter_home, package_index, tmp_path):
+    """A pull on start and an MCP session print lokal's lines only (no INFO from httpx or the MCP SDK)."""
+    import httpx
+
+    from tests.helpers import LiveServer
+
+    with LiveServer(tmp_path / "home", "--model", "starter/smollm2", LOKAL_PACKAGE_INDEX=package_index.url) as live:
+        headers = {"Accept": "application/json, text/event-stream"}
+        started = httpx.post(live.url + "/mcp/", headers=headers, timeout=30, json={
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+        assert started.status_code == 200
+    log = live.log.read_text()
+    assert "lokal listening on" in log and "success" in log
+    assert "INFO" not in log and "HTTP Request" not in log, log

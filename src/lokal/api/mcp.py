@@ -39,8 +39,10 @@ def _default_model(runtime: Runtime) -> str:
 
 
 def mcp_server(runtime: Runtime, *, http: bool = False) -> FastMCP:
+    # the SDK configures the root logger at construction: at WARNING, as lokal's output was before it
+    # (at its default, INFO, every HTTP request of a pull and every MCP session printed a line)
     server = FastMCP("lokal", instructions=INSTRUCTIONS, streamable_http_path="/", stateless_http=http,
-                     json_response=http)
+                     json_response=http, log_level="WARNING")
 
     @server.tool()
     async def kb_list() -> list[dict[str, Any]]:
