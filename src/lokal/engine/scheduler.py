@@ -120,11 +120,11 @@ class Scheduler:
         projector = model.projector_path
         cache = self.settings.prompt_cache * MiB + (projector.stat().st_size if projector else 0)
         choices = (self.settings.num_parallel,) if self.settings.num_parallel > 0 else (4, 2, 1)
-        for parallel in choices:  # the most slots that fit the budget
+        for parallel in choices:  # the most slots that fit the budget (else the fewest)
             size = estimate_bytes(info, n_ctx, parallel, cache)
-            if size <= self.budget or parallel == choices[-1]:
-                return LoadPlan(name, digest, n_ctx, parallel, mode, str(projector) if projector else None), size
-        raise AssertionError("unreachable")
+            if size <= self.budget:
+                break
+        return LoadPlan(name, digest, n_ctx, parallel, mode, str(projector) if projector else None), size
 
     @contextmanager
     def use(self, name: str | ModelName, *, options: dict[str, Any] | None = None,

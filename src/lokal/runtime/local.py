@@ -95,7 +95,7 @@ class Runtime(Chat):
         return rerank_documents(self.scheduler, model, query, documents, keep_alive=keep_alive)[0]
 
     def tokenize(self, model: str, text: str) -> list[int]:
-        check_chars(text, self._context(model), "content")
+        check_chars(text, self._context(model), "content")  # before a model loads for a text that cannot fit
         with self.scheduler.use(model) as entry:
             assert entry.served is not None
             return entry.served.tokenize(text, add_special=False)
